@@ -1,0 +1,223 @@
+package esm
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/esmkit/esmkit/checkpoint"
+)
+
+// ErrInvalidOption is wrapped by every error New returns for a bad option.
+var ErrInvalidOption = errors.New("esm: invalid option")
+
+// Position is where a mapping starts reading a shard that has no checkpoint
+// (Lambda's StartingPosition).
+type Position string
+
+// The starting positions Lambda accepts for Kinesis.
+const (
+	// TrimHorizon starts at the oldest record still in the shard.
+	TrimHorizon Position = "TRIM_HORIZON"
+	// Latest starts just after the newest record when reading begins.
+	Latest Position = "LATEST"
+	// AtTimestamp starts at the first record that arrived at or after
+	// StartingPositionTimestamp.
+	AtTimestamp Position = "AT_TIMESTAMP"
+)
+
+// Lambda's limits, and esmkit's own for settings Lambda does not have.
+const (
+	MaxBatchSize         = 10000
+	MaxBatchingWindow    = 300 * time.Second
+	MinPollInterval      = 200 * time.Millisecond
+	MaxPollInterval      = 5 * time.Minute
+	MinShardRefresh      = time.Second
+	MaxShardRefresh      = time.Hour
+	DefaultBatchSize     = 100
+	DefaultPollInterval  = time.Second
+	DefaultShardRefresh  = 30 * time.Second
+	DefaultShutdown      = 30 * time.Second
+	DefaultReadRateLimit = 5
+)
+
+// An Option configures a Mapping. Options are applied in order by New.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	batchSize         int
+	batchingWindow    time.Duration
+	startingPosition  Position
+	startingTimestamp time.Time
+	timestampSet      bool
+	store             *checkpoint.Store
+	logger            *slog.Logger
+	pollInterval      time.Duration
+	shardRefresh      time.Duration
+	shutdownTimeout   time.Duration
+	functionTimeout   time.Duration
+	invokeIdentityARN string
+	name              string
+	readRateLimit     int
+	streamByName      bool
+	retryInitial      time.Duration
+	retryMax          time.Duration
+}
+
+func defaultConfig() config {
+	return config{
+		batchSize:       DefaultBatchSize,
+		pollInterval:    DefaultPollInterval,
+		shardRefresh:    DefaultShardRefresh,
+		shutdownTimeout: DefaultShutdown,
+		readRateLimit:   DefaultReadRateLimit,
+		retryInitial:    100 * time.Millisecond,
+		retryMax:        5 * time.Second,
+	}
+}
+
+func (c *config) validate(now time.Time) error {
+	if c.batchSize < 1 || c.batchSize > MaxBatchSize {
+		return fmt.Errorf("%w: BatchSize %d not in [1, %d]", ErrInvalidOption, c.batchSize, MaxBatchSize)
+	}
+	if c.batchingWindow < 0 || c.batchingWindow > MaxBatchingWindow {
+		return fmt.Errorf("%w: MaximumBatchingWindow %v not in [0s, %v]", ErrInvalidOption, c.batchingWindow, MaxBatchingWindow)
+	}
+	switch c.startingPosition {
+	case "":
+		return fmt.Errorf("%w: StartingPosition is required: one of TRIM_HORIZON, LATEST, AT_TIMESTAMP", ErrInvalidOption)
+	case TrimHorizon, Latest:
+		if c.timestampSet {
+			return fmt.Errorf("%w: StartingPositionTimestamp is set but StartingPosition is %s; it is only valid with AT_TIMESTAMP", ErrInvalidOption, c.startingPosition)
+		}
+	case AtTimestamp:
+		if !c.timestampSet {
+			return fmt.Errorf("%w: StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp", ErrInvalidOption)
+		}
+		if c.startingTimestamp.After(now) {
+			return fmt.Errorf("%w: StartingPositionTimestamp %s is in the future", ErrInvalidOption, c.startingTimestamp.UTC().Format(time.RFC3339))
+		}
+	default:
+		return fmt.Errorf("%w: StartingPosition %q not one of TRIM_HORIZON, LATEST, AT_TIMESTAMP", ErrInvalidOption, string(c.startingPosition))
+	}
+	if c.pollInterval < MinPollInterval || c.pollInterval > MaxPollInterval {
+		return fmt.Errorf("%w: PollInterval %v not in [%v, %v]", ErrInvalidOption, c.pollInterval, MinPollInterval, MaxPollInterval)
+	}
+	if c.shardRefresh < MinShardRefresh || c.shardRefresh > MaxShardRefresh {
+		return fmt.Errorf("%w: ShardRefreshInterval %v not in [%v, %v]", ErrInvalidOption, c.shardRefresh, MinShardRefresh, MaxShardRefresh)
+	}
+	if c.shutdownTimeout < 0 {
+		return fmt.Errorf("%w: ShutdownTimeout %v is negative", ErrInvalidOption, c.shutdownTimeout)
+	}
+	if c.functionTimeout < 0 {
+		return fmt.Errorf("%w: FunctionTimeout %v is negative", ErrInvalidOption, c.functionTimeout)
+	}
+	if c.readRateLimit < 0 {
+		return fmt.Errorf("%w: ReadRateLimit %d is negative", ErrInvalidOption, c.readRateLimit)
+	}
+	if c.retryInitial <= 0 || c.retryMax < c.retryInitial {
+		return fmt.Errorf("%w: RetryBackoff [%v, %v] needs 0 < initial <= max", ErrInvalidOption, c.retryInitial, c.retryMax)
+	}
+	return nil
+}
+
+// BatchSize sets the most records in one invocation (Lambda's BatchSize).
+// Range 1–10,000; default 100. The 6 MB invoke payload limit may close a
+// batch earlier.
+func BatchSize(n int) Option { return optionFunc(func(c *config) { c.batchSize = n }) }
+
+// MaximumBatchingWindow sets how long to gather records before invoking
+// (Lambda's MaximumBatchingWindowInSeconds). Range 0–300 s; default 0,
+// which invokes as soon as records are read. Unlike Lambda, fractions of a
+// second are allowed.
+func MaximumBatchingWindow(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.batchingWindow = d })
+}
+
+// StartingPosition sets where reading starts in a shard with no checkpoint
+// (Lambda's StartingPosition). Required, as in Lambda.
+func StartingPosition(p Position) Option {
+	return optionFunc(func(c *config) { c.startingPosition = p })
+}
+
+// StartingPositionTimestamp sets the time to start at with [AtTimestamp]
+// (Lambda's StartingPositionTimestamp). It must not be in the future.
+func StartingPositionTimestamp(t time.Time) Option {
+	return optionFunc(func(c *config) { c.startingTimestamp, c.timestampSet = t, true })
+}
+
+// CheckpointStore sets where shard positions are kept. Default: a new
+// in-memory store, private to the mapping, so a restarted process starts
+// again from StartingPosition. The mapping flushes the store it is given
+// when Run returns but does not close it, so it can be reused.
+func CheckpointStore(s *checkpoint.Store) Option {
+	return optionFunc(func(c *config) { c.store = s })
+}
+
+// Logger sets the logger for lifecycle events and retried errors. Default:
+// no output. Record data is never logged.
+func Logger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }
+
+// PollInterval sets how long a caught-up shard waits between GetRecords
+// calls. Range 200 ms–5 min; default 1 s, as Lambda polls. A shard that is
+// behind is polled again at once, within ReadRateLimit.
+func PollInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.pollInterval = d })
+}
+
+// ShardRefreshInterval sets how often ListShards looks for new shards.
+// Shards are also listed again whenever one ends. Range 1 s–1 h; default 30 s.
+func ShardRefreshInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.shardRefresh = d })
+}
+
+// ShutdownTimeout bounds how long Run, once its context is cancelled, lets
+// in-flight invocations finish before cancelling their context. Default 30 s;
+// 0 cancels them at once. Unfinished batches are not checkpointed and are
+// delivered again on the next Run.
+func ShutdownTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.shutdownTimeout = d })
+}
+
+// FunctionTimeout sets a deadline on each invocation's context, as a Lambda
+// function's timeout does; a handler that overruns it should return its
+// context's error, which is a function error. Default 0: no deadline.
+func FunctionTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.functionTimeout = d })
+}
+
+// InvokeIdentityARN sets the invokeIdentityArn of every record (in Lambda,
+// the function's execution role). Default empty.
+func InvokeIdentityARN(arn string) Option {
+	return optionFunc(func(c *config) { c.invokeIdentityARN = arn })
+}
+
+// Name sets the mapping's identity in the checkpoint store (Lambda's mapping
+// UUID). Mappings that share a store and a stream need different names.
+// Default: the stream ARN.
+func Name(name string) Option { return optionFunc(func(c *config) { c.name = name }) }
+
+// ReadRateLimit caps GetRecords calls per second per shard. Default 5,
+// Kinesis's own limit for shared-throughput consumers; 0 removes the cap,
+// which is useful against in-memory fakes.
+func ReadRateLimit(perSecond int) Option {
+	return optionFunc(func(c *config) { c.readRateLimit = perSecond })
+}
+
+// AddressStreamByName makes Kinesis calls name the stream by StreamName
+// instead of StreamARN. Some Kinesis-compatible servers accept only the
+// name; cross-account streams need the ARN. Default false.
+func AddressStreamByName(byName bool) Option {
+	return optionFunc(func(c *config) { c.streamByName = byName })
+}
+
+// RetryBackoff bounds the jittered exponential wait before a failed batch is
+// invoked again. Defaults 100 ms and 5 s.
+func RetryBackoff(initial, maximum time.Duration) Option {
+	return optionFunc(func(c *config) { c.retryInitial, c.retryMax = initial, maximum })
+}
