@@ -34,12 +34,14 @@ type processor struct {
 }
 
 func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
+	src := m.source(shardID)
+	sizer := event.NewSizer(src)
 	b, err := batcher.New(batcher.Limits{
 		Count:  m.cfg.batchSize,
 		Bytes:  event.MaxPayload,
 		Window: m.cfg.batchingWindow,
 	}, batcher.Size[events.KinesisEventRecord]{
-		Item:      func(r events.KinesisEventRecord) int { return event.RecordSize(&r) },
+		Item:      func(r events.KinesisEventRecord) int { return sizer.Size(&r) },
 		Envelope:  event.EventEnvelope,
 		Separator: event.RecordSeparator,
 	})
@@ -51,7 +53,7 @@ func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
 		m:       m,
 		shardID: shardID,
 		start:   start,
-		src:     m.source(shardID),
+		src:     src,
 		log:     m.log.With("shard", shardID),
 		batch:   b,
 	}
@@ -95,6 +97,9 @@ func (p *processor) run(ctx context.Context) (ended bool, err error) {
 			if !p.process(ctx, invokeCtx, recs) {
 				return false, nil
 			}
+			// Lambda starts the next batching window when the previous
+			// invocation completes.
+			p.batch.StartWindow(time.Now())
 			continue
 		}
 		if endSeen {

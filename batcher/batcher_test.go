@@ -1,0 +1,340 @@
+package batcher_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+	"weak"
+
+	"github.com/esmkit/esmkit/batcher"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// intSize measures an int as its own value, so tests choose sizes directly.
+func intSize(envelope, sep int) batcher.Size[int] {
+	return batcher.Size[int]{Item: func(v int) int { return v }, Envelope: envelope, Separator: sep}
+}
+
+func mustNew[T any](t testing.TB, l batcher.Limits, s batcher.Size[T]) *batcher.Batcher[T] {
+	t.Helper()
+	b, err := batcher.New(l, s)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", l, err)
+	}
+	return b
+}
+
+// drain takes every batch, ready or not.
+func drain[T any](b *batcher.Batcher[T], now time.Time) [][]T {
+	var out [][]T
+	for b.Len() > 0 {
+		out = append(out, b.Take(now))
+	}
+	return out
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		l       batcher.Limits
+		wantErr string
+	}{
+		{"ok", batcher.Limits{Count: 100, Bytes: 6 << 20, Window: time.Second}, ""},
+		{"ok minimal", batcher.Limits{Count: 1}, ""},
+		{"zero", batcher.Limits{}, "batcher: invalid limits: Count 0, want ≥ 1"},
+		{"negative count", batcher.Limits{Count: -1}, "batcher: invalid limits: Count -1, want ≥ 1"},
+		{"negative bytes", batcher.Limits{Count: 1, Bytes: -5}, "batcher: invalid limits: Bytes -5, want ≥ 0 (0 is unlimited)"},
+		{"negative window", batcher.Limits{Count: 1, Window: -time.Second}, "batcher: invalid limits: Window -1s, want ≥ 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.l.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr || !errors.Is(err, batcher.ErrInvalidLimits) {
+				t.Errorf("got %v, want %q wrapping ErrInvalidLimits", err, tc.wantErr)
+			}
+			if _, err := batcher.New(tc.l, intSize(0, 0)); !errors.Is(err, batcher.ErrInvalidLimits) {
+				t.Errorf("New: got %v, want ErrInvalidLimits", err)
+			}
+		})
+	}
+}
+
+func TestNewSize(t *testing.T) {
+	tests := []struct {
+		name    string
+		l       batcher.Limits
+		s       batcher.Size[int]
+		wantErr string
+	}{
+		{"nil Item without Bytes", batcher.Limits{Count: 1}, batcher.Size[int]{}, ""},
+		{"nil Item with Bytes", batcher.Limits{Count: 1, Bytes: 10}, batcher.Size[int]{}, "batcher: invalid limits: Size.Item is nil with Bytes 10, want a size function"},
+		{"negative Envelope", batcher.Limits{Count: 1}, intSize(-1, 0), "batcher: invalid limits: Size.Envelope -1, want ≥ 0"},
+		{"negative Separator", batcher.Limits{Count: 1}, intSize(0, -1), "batcher: invalid limits: Size.Separator -1, want ≥ 0"},
+		{"Envelope fills Bytes", batcher.Limits{Count: 1, Bytes: 14}, intSize(14, 1), "batcher: invalid limits: Size.Envelope 14, want < Bytes 14"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := batcher.New(tc.l, tc.s)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr || !errors.Is(err, batcher.ErrInvalidLimits) {
+				t.Errorf("got %v, want %q wrapping ErrInvalidLimits", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestBatches(t *testing.T) {
+	tests := []struct {
+		name    string
+		l       batcher.Limits
+		s       batcher.Size[int]
+		items   []int
+		want    [][]int
+		wantNow bool // Ready right after Add, before the window elapses
+	}{
+		{
+			name:  "count",
+			l:     batcher.Limits{Count: 3, Window: time.Second},
+			s:     intSize(0, 0),
+			items: []int{1, 2, 3, 4, 5, 6, 7},
+			want:  [][]int{{1, 2, 3}, {4, 5, 6}, {7}}, wantNow: true,
+		},
+		{
+			name:  "below count waits",
+			l:     batcher.Limits{Count: 3, Window: time.Second},
+			s:     intSize(0, 0),
+			items: []int{1, 2},
+			want:  [][]int{{1, 2}},
+		},
+		{
+			// Envelope 2, separator 1, Bytes 10: 2+3+1+4 = 10, then 5 spills;
+			// 2+5+1+1 = 9, then 1 spills (9+1+1 = 11).
+			name:  "bytes spill in order",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{3, 4, 5, 1, 1, 1, 1},
+			want:  [][]int{{3, 4}, {5, 1}, {1, 1, 1}}, wantNow: true,
+		},
+		{
+			name:  "bytes exact fit",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{3, 4, 1},
+			want:  [][]int{{3, 4}, {1}}, wantNow: true,
+		},
+		{
+			name:  "oversized item alone",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{1, 50, 1, 1},
+			want:  [][]int{{1}, {50}, {1, 1}}, wantNow: true,
+		},
+		{
+			name:  "oversized single item is full",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{50},
+			want:  [][]int{{50}}, wantNow: true,
+		},
+		{
+			name:  "no room for even an empty item",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{3, 4},
+			want:  [][]int{{3, 4}}, wantNow: true, // 2+3+1+4 = 10, +1 separator > 10
+		},
+		{
+			name:  "room for an empty item waits",
+			l:     batcher.Limits{Count: 100, Bytes: 10, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{3, 3},
+			want:  [][]int{{3, 3}}, // 2+3+1+3 = 9, +1 separator = 10
+		},
+		{
+			name:  "count before bytes",
+			l:     batcher.Limits{Count: 2, Bytes: 100, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{1, 1, 1},
+			want:  [][]int{{1, 1}, {1}}, wantNow: true,
+		},
+		{
+			name:  "unlimited bytes",
+			l:     batcher.Limits{Count: 4, Window: time.Second},
+			s:     intSize(2, 1),
+			items: []int{1 << 40, 1 << 40, 1},
+			want:  [][]int{{1 << 40, 1 << 40, 1}},
+		},
+		{
+			name:  "window 0",
+			l:     batcher.Limits{Count: 10},
+			s:     batcher.Size[int]{},
+			items: []int{1},
+			want:  [][]int{{1}}, wantNow: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := mustNew(t, tc.l, tc.s)
+			b.Add(t0, tc.items...)
+			if got := b.Ready(t0); got != tc.wantNow {
+				t.Errorf("got Ready %v, want %v", got, tc.wantNow)
+			}
+			sum := 0
+			for _, v := range tc.items {
+				sum += v
+			}
+			if tc.s.Item != nil && b.Bytes() != sum {
+				t.Errorf("got Bytes %d, want %d", b.Bytes(), sum)
+			}
+			if got := drain(b, t0); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got batches %v, want %v", got, tc.want)
+			}
+			if b.Len() != 0 || b.Bytes() != 0 || b.Ready(t0.Add(time.Hour)) || b.Take(t0) != nil {
+				t.Errorf("got Len %d Bytes %d after draining, want empty", b.Len(), b.Bytes())
+			}
+		})
+	}
+}
+
+func TestWindow(t *testing.T) {
+	const w = 5 * time.Second
+	b := mustNew(t, batcher.Limits{Count: 3, Window: w}, intSize(0, 0))
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	deadline := func(want time.Time, wantOK bool) {
+		t.Helper()
+		if got, ok := b.Deadline(); !got.Equal(want) || ok != wantOK {
+			t.Errorf("got Deadline %v %v, want %v %v", got, ok, want, wantOK)
+		}
+	}
+	ready := func(now time.Time, want bool) {
+		t.Helper()
+		if got := b.Ready(now); got != want {
+			t.Errorf("got Ready(%v) %v, want %v", now.Sub(t0), got, want)
+		}
+	}
+
+	deadline(time.Time{}, false)
+	ready(at(time.Hour), false)
+
+	b.Add(at(0), 1)
+	deadline(at(w), true)
+	ready(at(w-1), false)
+	ready(at(w), true)
+
+	b.Add(at(2*time.Second), 2) // a later Add does not move the window
+	deadline(at(w), true)
+	ready(at(w-1), false)
+
+	b.Add(at(3*time.Second), 3, 4) // count reached: ready before the deadline
+	ready(at(3*time.Second), true)
+	if got := b.Take(at(3 * time.Second)); !reflect.DeepEqual(got, []int{1, 2, 3}) {
+		t.Fatalf("got %v, want [1 2 3]", got)
+	}
+	deadline(at(3*time.Second+w), true) // leftovers start a window at Take
+	ready(at(3*time.Second+w-1), false)
+
+	b.StartWindow(at(10 * time.Second)) // the invocation completed
+	deadline(at(10*time.Second+w), true)
+	ready(at(10*time.Second+w-1), false)
+	ready(at(10*time.Second+w), true)
+
+	if got := b.Take(at(20 * time.Second)); !reflect.DeepEqual(got, []int{4}) {
+		t.Fatalf("got %v, want [4]", got)
+	}
+	deadline(time.Time{}, false)
+	b.StartWindow(at(30 * time.Second)) // nothing pending: no effect
+	b.Add(at(40*time.Second), 5)
+	deadline(at(40*time.Second+w), true)
+}
+
+func TestSizeCalledOncePerItem(t *testing.T) {
+	calls := map[int]int{}
+	s := batcher.Size[int]{Item: func(v int) int { calls[v]++; return 3 }, Envelope: 2, Separator: 1}
+	b := mustNew(t, batcher.Limits{Count: 2, Bytes: 20}, s)
+	for i := range 10 {
+		b.Add(t0, i)
+		_ = b.Ready(t0)
+	}
+	drain(b, t0)
+	for i := range 10 {
+		if calls[i] != 1 {
+			t.Errorf("got %d calls to Item(%d), want 1", calls[i], i)
+		}
+	}
+}
+
+// TestTakeOwnership checks that a taken batch is not changed by later use of
+// the Batcher, and that the caller may append to it.
+func TestTakeOwnership(t *testing.T) {
+	b := mustNew(t, batcher.Limits{Count: 2}, batcher.Size[int]{})
+	b.Add(t0, 1, 2, 3)
+	first := b.Take(t0)
+	first = append(first, 99)
+	for i := range 100 {
+		b.Add(t0, 10+i)
+		b.Take(t0)
+	}
+	if want := []int{1, 2, 99}; !reflect.DeepEqual(first, want) {
+		t.Errorf("got %v, want %v", first, want)
+	}
+}
+
+func TestAllocs(t *testing.T) {
+	b := mustNew(t, batcher.Limits{Count: 100, Bytes: 1 << 20}, intSize(2, 1))
+	items := make([]int, 250)
+	for i := range items {
+		items[i] = i
+	}
+	b.Add(t0, items...) // warm up the queue
+	drain(b, t0)
+	got := testing.AllocsPerRun(100, func() {
+		b.Add(t0, items...)
+		for b.Ready(t0) {
+			b.Take(t0)
+		}
+	})
+	if got > 3 { // one per batch taken
+		t.Errorf("got %v allocs per 250 items in 3 batches, want ≤ 3", got)
+	}
+}
+
+// TestNoRetention checks that the Batcher keeps no reference to items it has
+// handed out, so their data can be collected while the Batcher lives on.
+func TestNoRetention(t *testing.T) {
+	b := mustNew(t, batcher.Limits{Count: 3}, batcher.Size[*[1 << 10]byte]{})
+	var weaks []weak.Pointer[[1 << 10]byte]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 { // enough turns to compact and to grow the queue
+		for range rng.IntN(8) {
+			p := new([1 << 10]byte)
+			weaks = append(weaks, weak.Make(p))
+			b.Add(t0, p)
+		}
+		for range rng.IntN(4) {
+			b.Take(t0)
+		}
+	}
+	drain(b, t0)
+	runtime.GC()
+	for i, w := range weaks {
+		if w.Value() != nil {
+			t.Fatalf("item %d of %d is still reachable after Take", i, len(weaks))
+		}
+	}
+	runtime.KeepAlive(b)
+}
