@@ -30,12 +30,12 @@ type KinesisClient = shard.Client
 // event source mapping semantics. Create one with New and start it with Run.
 // A Mapping's methods are safe for concurrent use.
 type Mapping struct {
-	client  KinesisClient
-	stream  shard.Stream
-	handler Handler
-	cfg     config
-	log     *slog.Logger
-	store   *checkpoint.Store
+	client    KinesisClient
+	stream    shard.Stream
+	handler   Handler
+	cfg       config
+	log       *slog.Logger
+	store     *checkpoint.Store
 	ownsStore bool
 
 	started atomic.Bool
