@@ -47,7 +47,7 @@ func TestNewValidation(t *testing.T) {
 		{"negative shutdown", testARN, []esm.Option{trim, esm.ShutdownTimeout(-1)}, "ShutdownTimeout -1ns is negative"},
 		{"negative read rate", testARN, []esm.Option{trim, esm.ReadRateLimit(-1)}, "ReadRateLimit -1 is negative"},
 		{"retry backoff inverted", testARN, []esm.Option{trim, esm.RetryBackoff(time.Second, time.Millisecond)}, "RetryBackoff"},
-		{"not an ARN", "orders", []esm.Option{trim}, `EventSourceArn: stream ARN "orders"`},
+		{"not an ARN", "orders", []esm.Option{trim}, `EventSourceArn: invalid Kinesis stream ARN "orders"`},
 		{"consumer ARN", testARN + "/consumer/c:1", []esm.Option{trim}, "EventSourceArn"},
 	}
 	for _, tc := range tests {

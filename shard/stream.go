@@ -1,11 +1,10 @@
 package shard
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/esmkit/esmkit/internal/event"
 )
 
 // Stream names a Kinesis data stream by ARN. Calls that address the stream
@@ -20,15 +19,15 @@ type Stream struct {
 
 // ParseStreamARN parses arn:<partition>:kinesis:<region>:<account>:stream/<name>.
 func ParseStreamARN(arn string) (Stream, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kinesis" || parts[3] == "" {
-		return Stream{}, fmt.Errorf("stream ARN %q: want arn:<partition>:kinesis:<region>:<account>:stream/<name>", arn)
+	region, err := event.RegionFromARN(arn)
+	if err != nil {
+		return Stream{}, err
 	}
-	res, ok := strings.CutPrefix(parts[5], "stream/")
-	if !ok || res == "" || strings.Contains(res, "/") {
-		return Stream{}, fmt.Errorf("stream ARN %q: resource %q is not stream/<name>", arn, parts[5])
+	name, err := event.StreamNameFromARN(arn)
+	if err != nil {
+		return Stream{}, err
 	}
-	return Stream{ARN: arn, Name: res, Region: parts[3]}, nil
+	return Stream{ARN: arn, Name: name, Region: region}, nil
 }
 
 func (s Stream) listShardsInput() *kinesis.ListShardsInput {

@@ -82,7 +82,7 @@ func Convert(dst *events.KinesisEventRecord, src *Source, r *types.Record) {
 
 // ErrInvalidARN is wrapped by the errors of [RegionFromARN] and
 // [StreamNameFromARN].
-var ErrInvalidARN = errors.New("event: invalid Kinesis stream ARN")
+var ErrInvalidARN = errors.New("invalid Kinesis stream ARN") // no prefix: it surfaces through esm and shard
 
 // RegionFromARN returns the region of a Kinesis stream ARN of the form
 // arn:<partition>:kinesis:<region>:<account>:stream/<name>, in any partition
