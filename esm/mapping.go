@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"golang.org/x/sync/errgroup"
 
@@ -140,7 +139,10 @@ type shardInfo struct {
 // returns when ctx is done (nil) or on a fatal error, after joining every
 // processor.
 func (m *Mapping) coordinate(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
+	// stop ends every shard when the coordinator itself fails.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(sctx)
 	ended := make(chan string)
 	shards := make(map[string]*shardInfo)
 	first := true
@@ -164,22 +166,27 @@ func (m *Mapping) coordinate(ctx context.Context) error {
 				}
 				first = false
 			}
-		wait:
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-refresh.C:
-			case id := <-ended:
-				shards[id].running, shards[id].done = false, true
-			case <-flush.C:
-				if err := m.store.Flush(gctx); err != nil && gctx.Err() == nil {
-					m.log.LogAttrs(gctx, slog.LevelWarn, "checkpoint.flush_failed", slog.String("error", err.Error()))
+			// Wait for a reason to list again: the refresh interval, or a
+			// shard that ended and may have children to start.
+			for relist := false; !relist; {
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-refresh.C:
+					relist = true
+				case id := <-ended:
+					shards[id].running, shards[id].done = false, true
+					relist = true
+				case <-flush.C:
+					if err := m.store.Flush(gctx); err != nil && gctx.Err() == nil {
+						m.log.LogAttrs(gctx, slog.LevelWarn, "checkpoint.flush_failed", slog.String("error", err.Error()))
+					}
 				}
-				goto wait
 			}
 		}
 	}
 	err := loop()
+	stop()
 	if werr := g.Wait(); err == nil {
 		err = werr
 	}
@@ -328,5 +335,3 @@ func (m *Mapping) source(shardID string) *event.Source {
 		ShardID:           shardID,
 	}
 }
-
-var _ = aws.ToString
