@@ -370,6 +370,7 @@ func TestReadFaultStorm(t *testing.T) {
 		kc := kinesistest.New()
 		arn := createStream(t, kc, "s", 3)
 		kc.Inject("GetRecords", kinesistest.Every(2), kinesistest.Throttling())
+		kc.Inject("GetRecords", kinesistest.Probability(0.2, 7), kinesistest.InternalFailure())
 		kc.Inject("GetShardIterator", kinesistest.Every(3), kinesistest.LimitExceeded())
 		kc.Inject("ListShards", kinesistest.Every(4), kinesistest.InternalFailure())
 		var all []rec
@@ -462,6 +463,49 @@ func TestRunFailsFastOnMissingStream(t *testing.T) {
 		err := m.Run(context.Background())
 		if err == nil {
 			t.Fatal("Run: got nil, want an error for a missing stream")
+		}
+	})
+}
+
+// Checklist 18: an idle shard is polled about once per second.
+func TestIdleShardPolledOncePerSecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		kc := kinesistest.New()
+		arn := createStream(t, kc, "idle", 2)
+		stop := run(t, newMapping(t, kc, arn, nopHandler, esm.StartingPosition(esm.TrimHorizon)))
+		time.Sleep(10*time.Second - time.Millisecond)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		// One call at start and one per second after it, per shard.
+		if got, want := kc.Calls("GetRecords"), 2*10; got != want {
+			t.Errorf("GetRecords calls over 10s on 2 idle shards: got %d, want %d", got, want)
+		}
+	})
+}
+
+// Checklist 19: a backlog is processed back to back, not once per poll.
+func TestBacklogInvokedBackToBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		kc := kinesistest.New()
+		arn := createStream(t, kc, "backlog", 1)
+		recs := makeRecs("b", 25000, 5)
+		put(t, kc, "backlog", recs)
+		start := time.Now()
+		c := newCollector(len(recs))
+		stop := run(t, newMapping(t, kc, arn, c.handle, esm.StartingPosition(esm.TrimHorizon), esm.BatchSize(100)))
+		c.wait(t, time.Minute)
+		elapsed := time.Since(start)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		// Three pages of at most 10,000 records, behind the tip, so 200 ms
+		// apart (Kinesis's 5 calls per second), never the 1 s poll interval.
+		if elapsed > 500*time.Millisecond {
+			t.Errorf("250 batches took %v, want them back to back within 500ms", elapsed)
+		}
+		if got := len(c.batchSizes()); got != 250 {
+			t.Errorf("got %d batches, want 250", got)
 		}
 	})
 }
