@@ -80,3 +80,57 @@ func benchMapping(b *testing.B, shards, size, batch int) {
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
 }
+
+// BenchmarkParallelizationFactor reads one shard with a handler that takes
+// 10 ms per batch, so throughput is bound by how many batches are in flight.
+// One op is one record.
+func BenchmarkParallelizationFactor(b *testing.B) {
+	for _, pf := range []int{1, 10} {
+		b.Run(fmt.Sprintf("factor=%d", pf), func(b *testing.B) {
+			b.StopTimer()
+			kc := kinesistest.New()
+			arn, err := kc.AddStream("pf", 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			for i := 0; i < b.N; i += 500 {
+				in := &kinesis.PutRecordsInput{StreamName: aws.String("pf")}
+				for j := i; j < min(i+500, b.N); j++ {
+					in.Records = append(in.Records, types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(j)), Data: []byte("x")})
+				}
+				if _, err := kc.PutRecords(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var seen atomic.Int64
+			done := make(chan struct{})
+			h := func(_ context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+				time.Sleep(10 * time.Millisecond)
+				if seen.Add(int64(len(ev.Records))) == int64(b.N) {
+					close(done)
+				}
+				return events.KinesisEventResponse{}, nil
+			}
+			m, err := esm.New(kc, arn, h, esm.StartingPosition(esm.TrimHorizon), esm.BatchSize(100),
+				esm.ParallelizationFactor(pf), esm.ReadRateLimit(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			errc := make(chan error, 1)
+			b.ResetTimer()
+			b.StartTimer()
+			start := time.Now()
+			go func() { errc <- m.Run(runCtx) }()
+			<-done
+			elapsed := time.Since(start)
+			b.StopTimer()
+			cancel()
+			if err := <-errc; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+		})
+	}
+}

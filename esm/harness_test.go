@@ -204,14 +204,22 @@ func (c *collector) batchSizes() []int {
 // and that each shard's records arrived in sequence order.
 func checkExactlyOnceInOrder(t testing.TB, got []delivered, want []rec) {
 	t.Helper()
-	seen := make(map[string]int)
+	checkExactlyOnce(t, got, want)
 	last := make(map[string]string)
 	for _, d := range got {
-		seen[d.ShardID+":"+d.Seq]++
 		if l, ok := last[d.ShardID]; ok && !seqnum.Less(l, d.Seq) {
 			t.Errorf("shard %s: record %s delivered after %s", d.ShardID, d.Seq, l)
 		}
 		last[d.ShardID] = d.Seq
+	}
+}
+
+// checkExactlyOnce asserts every put record was delivered exactly once.
+func checkExactlyOnce(t testing.TB, got []delivered, want []rec) {
+	t.Helper()
+	seen := make(map[string]int)
+	for _, d := range got {
+		seen[d.ShardID+":"+d.Seq]++
 	}
 	for _, r := range want {
 		if n := seen[r.ShardID+":"+r.Seq]; n != 1 {

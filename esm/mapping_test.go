@@ -253,6 +253,14 @@ func TestBatchingWindow(t *testing.T) {
 }
 
 func TestSplitAndMergeMidStream(t *testing.T) {
+	for _, pf := range []int{1, 4} {
+		t.Run(fmt.Sprintf("ParallelizationFactor=%d", pf), func(t *testing.T) {
+			splitAndMerge(t, pf)
+		})
+	}
+}
+
+func splitAndMerge(t *testing.T, pf int) {
 	synctest.Test(t, func(t *testing.T) {
 		kc := kinesistest.New()
 		arn := createStream(t, kc, "s", 2)
@@ -268,7 +276,7 @@ func TestSplitAndMergeMidStream(t *testing.T) {
 		var once sync.Once
 		c.onBatch = func(events.KinesisEvent) { once.Do(func() { close(reached) }) }
 		stop := run(t, newMapping(t, kc, arn, c.handle, esm.StartingPosition(esm.TrimHorizon),
-			esm.BatchSize(10), esm.ShardRefreshInterval(5*time.Second)))
+			esm.BatchSize(10), esm.ShardRefreshInterval(5*time.Second), esm.ParallelizationFactor(pf)))
 		<-reached // the parents are being read
 
 		ctx := context.Background()
@@ -312,7 +320,11 @@ func TestSplitAndMergeMidStream(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := c.records()
-		checkExactlyOnceInOrder(t, got, all)
+		if pf == 1 {
+			checkExactlyOnceInOrder(t, got, all)
+		} else {
+			checkExactlyOnce(t, got, all)
+		}
 		checkKeyOrder(t, got, all)
 		checkParentsFirst(t, kc, got)
 	})

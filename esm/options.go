@@ -29,17 +29,18 @@ const (
 
 // Lambda's limits, and esmkit's own for settings Lambda does not have.
 const (
-	MaxBatchSize         = 10000
-	MaxBatchingWindow    = 300 * time.Second
-	MinPollInterval      = 200 * time.Millisecond
-	MaxPollInterval      = 5 * time.Minute
-	MinShardRefresh      = time.Second
-	MaxShardRefresh      = time.Hour
-	DefaultBatchSize     = 100
-	DefaultPollInterval  = time.Second
-	DefaultShardRefresh  = 30 * time.Second
-	DefaultShutdown      = 30 * time.Second
-	DefaultReadRateLimit = 5
+	MaxBatchSize             = 10000
+	MaxParallelizationFactor = 10
+	MaxBatchingWindow        = 300 * time.Second
+	MinPollInterval          = 200 * time.Millisecond
+	MaxPollInterval          = 5 * time.Minute
+	MinShardRefresh          = time.Second
+	MaxShardRefresh          = time.Hour
+	DefaultBatchSize         = 100
+	DefaultPollInterval      = time.Second
+	DefaultShardRefresh      = 30 * time.Second
+	DefaultShutdown          = 30 * time.Second
+	DefaultReadRateLimit     = 5
 )
 
 // An Option configures a Mapping. Options are applied in order by New.
@@ -51,6 +52,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	batchSize         int
+	parallelization   int
 	batchingWindow    time.Duration
 	startingPosition  Position
 	startingTimestamp time.Time
@@ -72,6 +74,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		batchSize:       DefaultBatchSize,
+		parallelization: 1,
 		pollInterval:    DefaultPollInterval,
 		shardRefresh:    DefaultShardRefresh,
 		shutdownTimeout: DefaultShutdown,
@@ -84,6 +87,9 @@ func defaultConfig() config {
 func (c *config) validate(now time.Time) error {
 	if c.batchSize < 1 || c.batchSize > MaxBatchSize {
 		return fmt.Errorf("%w: BatchSize %d not in [1, %d]", ErrInvalidOption, c.batchSize, MaxBatchSize)
+	}
+	if c.parallelization < 1 || c.parallelization > MaxParallelizationFactor {
+		return fmt.Errorf("%w: ParallelizationFactor %d not in [1, %d]", ErrInvalidOption, c.parallelization, MaxParallelizationFactor)
 	}
 	if c.batchingWindow < 0 || c.batchingWindow > MaxBatchingWindow {
 		return fmt.Errorf("%w: MaximumBatchingWindow %v not in [0s, %v]", ErrInvalidOption, c.batchingWindow, MaxBatchingWindow)
@@ -130,6 +136,15 @@ func (c *config) validate(now time.Time) error {
 // Range 1–10,000; default 100. The 6 MB invoke payload limit may close a
 // batch earlier.
 func BatchSize(n int) Option { return optionFunc(func(c *config) { c.batchSize = n }) }
+
+// ParallelizationFactor sets how many batches of one shard may be in flight
+// at once (Lambda's ParallelizationFactor). Range 1–10; default 1. Records
+// go to one of n lanes by a hash of their partition key, so each key's
+// records are still delivered in order; the checkpoint only passes records
+// that every lane has finished.
+func ParallelizationFactor(n int) Option {
+	return optionFunc(func(c *config) { c.parallelization = n })
+}
 
 // MaximumBatchingWindow sets how long to gather records before invoking
 // (Lambda's MaximumBatchingWindowInSeconds). Range 0–300 s; default 0,

@@ -12,54 +12,79 @@ import (
 	"github.com/esmkit/esmkit/checkpoint"
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
+	"github.com/esmkit/esmkit/parallel"
 	"github.com/esmkit/esmkit/shard"
 )
 
-// readAhead is how many records a shard holds beyond the batch being
-// invoked before it stops reading: one full GetRecords page.
+// readAhead is how many records a shard reads beyond what its lanes are
+// invoking before it stops reading: one full GetRecords page.
 const readAhead = shard.MaxLimit
 
-// processor owns one shard: a reader goroutine that polls Kinesis into a
-// one-page channel, and the loop in run that batches, invokes and
-// checkpoints. Only run's goroutine touches the batcher and the checkpoint
-// position.
+// processor owns one shard. Its goroutines form a small tree:
+//
+//	run (supervisor): routes records to lanes, owns every lane's batcher,
+//	│                 the watermark's checkpoint and the store writes
+//	├─ read:          polls Kinesis into a one-page channel
+//	└─ lane × N:      invokes one batch at a time (ParallelizationFactor)
+//
+// Only run touches the batchers and saves checkpoints; lanes report what
+// they finished on the progress channel. Each lane has at most one batch in
+// flight, which keeps a partition key's records in order.
 type processor struct {
 	m       *Mapping
 	shardID string
 	start   shard.Position
 	src     *event.Source
 	log     *slog.Logger
-	batch   *batcher.Batcher[events.KinesisEventRecord]
-	lastSeq string // last finished sequence number
+	lanes   []*lane
+	wm      parallel.Watermark
+	saved   string // last sequence number saved
+}
+
+// lane is the supervisor's view of one lane.
+type lane struct {
+	batch *batcher.Batcher[events.KinesisEventRecord]
+	in    chan []events.KinesisEventRecord // to the lane goroutine; unbuffered
+	busy  bool                             // a batch is in flight
+}
+
+// progress is what a lane reports: n more of its oldest records finished,
+// and whether the batch it was given is done.
+type progress struct {
+	lane int
+	n    int
+	done bool
 }
 
 func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
 	src := m.source(shardID)
 	sizer := event.NewSizer(src)
-	b, err := batcher.New(batcher.Limits{
-		Count:  m.cfg.batchSize,
-		Bytes:  event.MaxPayload,
-		Window: m.cfg.batchingWindow,
-	}, batcher.Size[events.KinesisEventRecord]{
-		Item:      func(r events.KinesisEventRecord) int { return sizer.Size(&r) },
-		Envelope:  event.EventEnvelope,
-		Separator: event.RecordSeparator,
-	})
-	if err != nil {
-		// validate has checked every limit; a failure here is a bug.
-		panic(err)
-	}
 	p := &processor{
 		m:       m,
 		shardID: shardID,
 		start:   start,
 		src:     src,
 		log:     m.log.With("shard", shardID),
-		batch:   b,
+	}
+	for range m.cfg.parallelization {
+		b, err := batcher.New(batcher.Limits{
+			Count:  m.cfg.batchSize,
+			Bytes:  event.MaxPayload,
+			Window: m.cfg.batchingWindow,
+		}, batcher.Size[events.KinesisEventRecord]{
+			Item:      func(r events.KinesisEventRecord) int { return sizer.Size(&r) },
+			Envelope:  event.EventEnvelope,
+			Separator: event.RecordSeparator,
+		})
+		if err != nil {
+			// validate has checked every limit; a failure here is a bug.
+			panic(err)
+		}
+		p.lanes = append(p.lanes, &lane{batch: b, in: make(chan []events.KinesisEventRecord)})
 	}
 	if start.Type == types.ShardIteratorTypeAfterSequenceNumber {
 		// Resuming: the checkpoint is already finished.
-		p.lastSeq = start.SequenceNumber
+		p.saved = start.SequenceNumber
 	}
 	return p
 }
@@ -67,7 +92,8 @@ func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
 // run processes the shard until it ends (true) or ctx is done (false).
 func (p *processor) run(ctx context.Context) (ended bool, err error) {
 	p.log.LogAttrs(ctx, slog.LevelInfo, "shard.start",
-		slog.String("position", string(p.start.Type)), slog.String("sequence", p.start.SequenceNumber))
+		slog.String("position", string(p.start.Type)), slog.String("sequence", p.start.SequenceNumber),
+		slog.Int("lanes", len(p.lanes)))
 
 	// Invocations run under invokeCtx, which outlives ctx by
 	// ShutdownTimeout so that an in-flight batch can finish.
@@ -82,37 +108,60 @@ func (p *processor) run(ctx context.Context) (ended bool, err error) {
 	pages := make(chan shard.Page, 1)
 	readerDone := make(chan struct{})
 	go p.read(readCtx, pages, readerDone)
-	// The reader is stopped and joined before run returns, whatever the path.
-	defer func() { stopRead(); <-readerDone }()
+
+	prog := make(chan progress, len(p.lanes))
+	lanesDone := make(chan struct{}, len(p.lanes))
+	for i, l := range p.lanes {
+		go p.runLane(ctx, invokeCtx, i, l.in, prog, lanesDone)
+	}
+
+	// Teardown, in order: 1. stop reading, so no new record arrives;
+	// 2. close the lanes' inputs and wait for each lane, applying its
+	// progress, so a batch in flight finishes (within ShutdownTimeout) and
+	// counts; 3. save the final position. The reader is joined too, so no
+	// goroutine outlives run.
+	defer func() {
+		stopRead()
+		<-readerDone
+		for _, l := range p.lanes {
+			close(l.in)
+		}
+		for range p.lanes {
+			for waiting := true; waiting; {
+				select {
+				case pr := <-prog:
+					p.apply(pr)
+				case <-lanesDone:
+					waiting = false
+				}
+			}
+		}
+		// Progress sent just before a lane exited.
+		for len(prog) > 0 {
+			p.apply(<-prog)
+		}
+		p.save(ctx, ended)
+	}()
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 
+	maxPending := readAhead + len(p.lanes)*p.m.cfg.batchSize
 	var endSeen bool
 	for {
 		now := time.Now()
-		if p.batch.Len() > 0 && (p.batch.Ready(now) || endSeen) {
-			recs := p.batch.Take(now)
-			if !p.process(ctx, invokeCtx, recs) {
-				return false, nil
-			}
-			// Lambda starts the next batching window when the previous
-			// invocation completes.
-			p.batch.StartWindow(time.Now())
-			continue
-		}
-		if endSeen {
-			p.save(ctx, true)
-			p.log.LogAttrs(ctx, slog.LevelInfo, "shard.end", slog.String("sequence", p.lastSeq))
+		p.dispatch(now, endSeen)
+		if endSeen && p.idle() {
+			p.log.LogAttrs(ctx, slog.LevelInfo, "shard.end", slog.String("sequence", p.saved))
 			return true, nil
 		}
 		var recv <-chan shard.Page
-		if p.batch.Len() < readAhead {
+		if !endSeen && p.wm.Pending() < maxPending {
 			recv = pages
 		}
 		var wake <-chan time.Time
-		if d, ok := p.batch.Deadline(); ok {
+		if d, ok := p.deadline(); ok {
 			timer.Reset(time.Until(d))
 			wake = timer.C
 		}
@@ -126,9 +175,61 @@ func (p *processor) run(ctx context.Context) (ended bool, err error) {
 			}
 			p.add(now, page)
 			endSeen = page.End
+		case pr := <-prog:
+			p.apply(pr)
 		case <-wake:
 		}
 		timer.Stop()
+	}
+}
+
+// dispatch hands a batch to every idle lane whose batcher is ready. At the
+// shard's end partial batches go at once: no more records will come.
+func (p *processor) dispatch(now time.Time, flush bool) {
+	for _, l := range p.lanes {
+		if l.busy || l.batch.Len() == 0 || !(flush || l.batch.Ready(now)) {
+			continue
+		}
+		l.busy = true
+		l.in <- l.batch.Take(now)
+	}
+}
+
+// idle reports whether every lane is done and every record finished.
+func (p *processor) idle() bool {
+	for _, l := range p.lanes {
+		if l.busy || l.batch.Len() > 0 {
+			return false
+		}
+	}
+	return p.wm.Pending() == 0
+}
+
+// deadline is the earliest batching-window deadline of an idle lane.
+func (p *processor) deadline() (time.Time, bool) {
+	var min time.Time
+	for _, l := range p.lanes {
+		if l.busy {
+			continue
+		}
+		if d, ok := l.batch.Deadline(); ok && (min.IsZero() || d.Before(min)) {
+			min = d
+		}
+	}
+	return min, !min.IsZero()
+}
+
+// apply records a lane's progress and saves the checkpoint if it moved.
+func (p *processor) apply(pr progress) {
+	if pr.n > 0 && p.wm.Finish(pr.lane, pr.n) {
+		p.save(context.Background(), false)
+	}
+	if pr.done {
+		l := p.lanes[pr.lane]
+		l.busy = false
+		// Lambda starts the next batching window when the previous
+		// invocation completes.
+		l.batch.StartWindow(time.Now())
 	}
 }
 
@@ -169,7 +270,8 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 	}
 }
 
-// add converts a page's records to Lambda event records, once, sharing Data.
+// add converts a page's records to Lambda event records, once, sharing
+// Data, and routes each to its partition key's lane in shard order.
 func (p *processor) add(now time.Time, page shard.Page) {
 	if len(page.Records) == 0 {
 		return
@@ -178,14 +280,39 @@ func (p *processor) add(now time.Time, page shard.Page) {
 	for i := range page.Records {
 		event.Convert(&recs[i], p.src, &page.Records[i])
 	}
-	p.batch.Add(now, recs...)
+	if len(p.lanes) == 1 {
+		for i := range recs {
+			p.wm.Register(0, recs[i].Kinesis.SequenceNumber)
+		}
+		p.lanes[0].batch.Add(now, recs...)
+		return
+	}
+	for i := range recs {
+		l := parallel.Lane(recs[i].Kinesis.PartitionKey, len(p.lanes))
+		p.wm.Register(l, recs[i].Kinesis.SequenceNumber)
+		p.lanes[l].batch.Add(now, recs[i])
+	}
 }
 
-// process invokes the handler with recs until it succeeds, then checkpoints.
-// Until the failure-handling policy is configurable, a failed batch is
-// retried with jittered backoff for as long as it fails, blocking the shard,
-// as Lambda does by default. It returns false if ctx ended first; the batch
-// is then not checkpointed and is delivered again on the next Run.
+// runLane invokes the batches it receives, one at a time, until in is
+// closed. It reports every finished batch on prog and signals lanesDone
+// when it exits.
+func (p *processor) runLane(ctx, invokeCtx context.Context, id int, in <-chan []events.KinesisEventRecord, prog chan<- progress, lanesDone chan<- struct{}) {
+	defer func() { lanesDone <- struct{}{} }()
+	for recs := range in {
+		n := 0
+		if p.process(ctx, invokeCtx, recs) {
+			n = len(recs)
+		}
+		prog <- progress{lane: id, n: n, done: true}
+	}
+}
+
+// process invokes the handler with recs until it succeeds. Until the
+// failure-handling policy is configurable, a failed batch is retried with
+// jittered backoff for as long as it fails, blocking its lane, as Lambda
+// does by default. It returns false if ctx ended first; the batch is then
+// not checkpointed and is delivered again on the next Run.
 func (p *processor) process(ctx, invokeCtx context.Context, recs []events.KinesisEventRecord) bool {
 	bo := backoff.Backoff{Initial: p.m.cfg.retryInitial, Max: p.m.cfg.retryMax}
 	for {
@@ -194,8 +321,6 @@ func (p *processor) process(ctx, invokeCtx context.Context, recs []events.Kinesi
 		}
 		err := p.invoke(invokeCtx, recs)
 		if err == nil {
-			p.lastSeq = recs[len(recs)-1].Kinesis.SequenceNumber
-			p.save(ctx, false)
 			return true
 		}
 		d := bo.Next()
@@ -220,13 +345,19 @@ func (p *processor) invoke(ctx context.Context, recs []events.KinesisEventRecord
 	return err
 }
 
-// save records the last finished sequence number. Errors are logged and the
-// shard goes on: the next save, or the final flush, writes the position.
+// save writes the watermark's checkpoint, and the shard's end when ended.
+// Errors are logged and the shard goes on: the next save, or the final
+// flush, writes the position.
 func (p *processor) save(ctx context.Context, ended bool) {
-	if p.lastSeq == "" && !ended {
+	if seq, moved := p.wm.Checkpoint(); moved {
+		p.saved = seq
+	} else if !ended {
 		return
 	}
-	cp := checkpoint.Checkpoint{SequenceNumber: p.lastSeq, ShardEnded: ended}
+	if p.saved == "" && !ended {
+		return
+	}
+	cp := checkpoint.Checkpoint{SequenceNumber: p.saved, ShardEnded: ended}
 	// A finished batch is recorded even when shutdown has begun: it is the
 	// position the final flush writes, and a shard's end must be recorded or
 	// its children would wait for it forever.
@@ -234,6 +365,6 @@ func (p *processor) save(ctx context.Context, ended bool) {
 	defer cancel()
 	if err := p.m.store.Save(sctx, p.m.key(p.shardID), cp); err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "checkpoint.save_failed",
-			slog.String("sequence", p.lastSeq), slog.String("error", err.Error()))
+			slog.String("sequence", p.saved), slog.String("error", err.Error()))
 	}
 }
