@@ -13,6 +13,7 @@ import (
 
 	"github.com/esmkit/esmkit/checkpoint"
 	"github.com/esmkit/esmkit/checkpoint/memcheckpoint"
+	"github.com/esmkit/esmkit/filter"
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/shard"
@@ -36,6 +37,7 @@ type Mapping struct {
 	log       *slog.Logger
 	store     *checkpoint.Store
 	ownsStore bool
+	filter    *filter.Filter // nil: deliver every record
 
 	started atomic.Bool
 }
@@ -65,10 +67,16 @@ func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Ma
 		return nil, err
 	}
 	st.ByName = cfg.streamByName
+	var flt *filter.Filter
+	if len(cfg.filterPatterns) > 0 {
+		if flt, err = filter.Compile(cfg.filterPatterns, filter.MaxPatterns(cfg.maxFilters)); err != nil {
+			return nil, fmt.Errorf("%w: FilterCriteria: %v", ErrInvalidOption, err)
+		}
+	}
 	if cfg.name == "" {
 		cfg.name = streamARN
 	}
-	m := &Mapping{client: client, stream: st, handler: h, cfg: cfg, store: cfg.store}
+	m := &Mapping{client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt}
 	m.log = cfg.logger
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/esmkit/esmkit/checkpoint"
+	"github.com/esmkit/esmkit/filter"
 )
 
 // ErrInvalidOption is wrapped by every error New returns for a bad option.
@@ -69,6 +70,8 @@ type config struct {
 	streamByName      bool
 	retryInitial      time.Duration
 	retryMax          time.Duration
+	filterPatterns    []string
+	maxFilters        int
 }
 
 func defaultConfig() config {
@@ -79,6 +82,7 @@ func defaultConfig() config {
 		shardRefresh:    DefaultShardRefresh,
 		shutdownTimeout: DefaultShutdown,
 		readRateLimit:   DefaultReadRateLimit,
+		maxFilters:      filter.DefaultMaxPatterns,
 		retryInitial:    100 * time.Millisecond,
 		retryMax:        5 * time.Second,
 	}
@@ -125,6 +129,9 @@ func (c *config) validate(now time.Time) error {
 	}
 	if c.readRateLimit < 0 {
 		return fmt.Errorf("%w: ReadRateLimit %d is negative", ErrInvalidOption, c.readRateLimit)
+	}
+	if c.maxFilters < 1 || c.maxFilters > filter.MaxPatternsQuota {
+		return fmt.Errorf("%w: MaxFilters %d not in [1, %d]", ErrInvalidOption, c.maxFilters, filter.MaxPatternsQuota)
 	}
 	if c.retryInitial <= 0 || c.retryMax < c.retryInitial {
 		return fmt.Errorf("%w: RetryBackoff [%v, %v] needs 0 < initial <= max", ErrInvalidOption, c.retryInitial, c.retryMax)
@@ -236,3 +243,23 @@ func AddressStreamByName(byName bool) Option {
 func RetryBackoff(initial, maximum time.Duration) Option {
 	return optionFunc(func(c *config) { c.retryInitial, c.retryMax = initial, maximum })
 }
+
+// FilterCriteria sets Lambda's event filtering: a record is delivered only if
+// it matches at least one pattern, and is otherwise finished without an
+// invocation (the checkpoint passes it). Each pattern is an EventBridge
+// pattern as a JSON string of at most 4,096 characters, e.g.
+// {"data":{"type":["order"]}}, where data is the record's data decoded as
+// JSON; records whose data is not JSON never match a data pattern. At most
+// 5 patterns, or MaxFilters. Default: no filtering. Patterns are compiled by
+// New, which rejects invalid ones with the pattern's index and the path of
+// the offending field.
+//
+// Beyond Lambda, which filters Kinesis records on data only, patterns may
+// also test partitionKey, sequenceNumber and approximateArrivalTimestamp.
+func FilterCriteria(patterns ...string) Option {
+	return optionFunc(func(c *config) { c.filterPatterns = append([]string(nil), patterns...) })
+}
+
+// MaxFilters raises the number of FilterCriteria patterns allowed, as
+// Lambda's quota increase does. Range 1–10; default 5.
+func MaxFilters(n int) Option { return optionFunc(func(c *config) { c.maxFilters = n }) }

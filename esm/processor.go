@@ -271,7 +271,8 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 }
 
 // add converts a page's records to Lambda event records, once, sharing
-// Data, and routes each to its partition key's lane in shard order.
+// Data, and in shard order either finishes each at once (filtered out) or
+// routes it to its partition key's lane.
 func (p *processor) add(now time.Time, page shard.Page) {
 	if len(page.Records) == 0 {
 		return
@@ -280,17 +281,34 @@ func (p *processor) add(now time.Time, page shard.Page) {
 	for i := range page.Records {
 		event.Convert(&recs[i], p.src, &page.Records[i])
 	}
-	if len(p.lanes) == 1 {
+	if len(p.lanes) == 1 && p.m.filter == nil {
 		for i := range recs {
 			p.wm.Register(0, recs[i].Kinesis.SequenceNumber)
 		}
 		p.lanes[0].batch.Add(now, recs...)
 		return
 	}
+	filtered := false
 	for i := range recs {
-		l := parallel.Lane(recs[i].Kinesis.PartitionKey, len(p.lanes))
-		p.wm.Register(l, recs[i].Kinesis.SequenceNumber)
-		p.lanes[l].batch.Add(now, recs[i])
+		r := &recs[i]
+		if p.m.filter != nil && !p.m.filter.MatchEventRecord(r) {
+			// Filtered out: finished without an invocation, never
+			// delivered again.
+			p.wm.Skip(r.Kinesis.SequenceNumber)
+			filtered = true
+			continue
+		}
+		l := 0
+		if len(p.lanes) > 1 {
+			l = parallel.Lane(r.Kinesis.PartitionKey, len(p.lanes))
+		}
+		p.wm.Register(l, r.Kinesis.SequenceNumber)
+		p.lanes[l].batch.Add(now, *r)
+	}
+	if filtered {
+		// A page whose records are all filtered out still moves the
+		// checkpoint.
+		p.save(context.Background(), false)
 	}
 }
 
