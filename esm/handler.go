@@ -55,3 +55,16 @@ func call(ctx context.Context, h Handler, ev events.KinesisEvent) (resp events.K
 	}()
 	return h(ctx, ev)
 }
+
+// ThrottleError marks a handler error as a throttle: the batch never reached
+// the function (Lambda's TooManyRequestsException, reserved concurrency 0).
+// A throttled batch is retried with the throttle backoff, is never bisected
+// and does not use up MaximumRetryAttempts; only MaximumRecordAge ends it.
+type ThrottleError struct {
+	Err error
+}
+
+func (e *ThrottleError) Error() string { return "esm: throttled: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ThrottleError) Unwrap() error { return e.Err }

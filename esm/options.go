@@ -8,6 +8,7 @@ import (
 
 	"github.com/esmkit/esmkit/checkpoint"
 	"github.com/esmkit/esmkit/filter"
+	"github.com/esmkit/esmkit/retry"
 )
 
 // ErrInvalidOption is wrapped by every error New returns for a bad option.
@@ -32,6 +33,9 @@ const (
 const (
 	MaxBatchSize             = 10000
 	MaxParallelizationFactor = 10
+	MaxRetryAttempts         = 10000
+	MinRecordAge             = 60 * time.Second
+	MaxRecordAge             = 604800 * time.Second
 	MaxBatchingWindow        = 300 * time.Second
 	MinPollInterval          = 200 * time.Millisecond
 	MaxPollInterval          = 5 * time.Minute
@@ -68,9 +72,9 @@ type config struct {
 	name              string
 	readRateLimit     int
 	streamByName      bool
-	retryInitial      time.Duration
-	retryMax          time.Duration
+	policy            retry.Policy
 	filterPatterns    []string
+	responseTypes     []string
 	maxFilters        int
 }
 
@@ -83,8 +87,7 @@ func defaultConfig() config {
 		shutdownTimeout: DefaultShutdown,
 		readRateLimit:   DefaultReadRateLimit,
 		maxFilters:      filter.DefaultMaxPatterns,
-		retryInitial:    100 * time.Millisecond,
-		retryMax:        5 * time.Second,
+		policy:          retry.DefaultPolicy(),
 	}
 }
 
@@ -97,6 +100,16 @@ func (c *config) validate(now time.Time) error {
 	}
 	if c.batchingWindow < 0 || c.batchingWindow > MaxBatchingWindow {
 		return fmt.Errorf("%w: MaximumBatchingWindow %v not in [0s, %v]", ErrInvalidOption, c.batchingWindow, MaxBatchingWindow)
+	}
+	switch len(c.responseTypes) {
+	case 0:
+	case 1:
+		if c.responseTypes[0] != ReportBatchItemFailuresType {
+			return fmt.Errorf("%w: FunctionResponseTypes value %q is not %q", ErrInvalidOption, c.responseTypes[0], ReportBatchItemFailuresType)
+		}
+		c.policy.ReportBatchItemFailures = true
+	default:
+		return fmt.Errorf("%w: FunctionResponseTypes has %d values %q, want at most 1", ErrInvalidOption, len(c.responseTypes), c.responseTypes)
 	}
 	switch c.startingPosition {
 	case "":
@@ -133,8 +146,17 @@ func (c *config) validate(now time.Time) error {
 	if c.maxFilters < 1 || c.maxFilters > filter.MaxPatternsQuota {
 		return fmt.Errorf("%w: MaxFilters %d not in [1, %d]", ErrInvalidOption, c.maxFilters, filter.MaxPatternsQuota)
 	}
-	if c.retryInitial <= 0 || c.retryMax < c.retryInitial {
-		return fmt.Errorf("%w: RetryBackoff [%v, %v] needs 0 < initial <= max", ErrInvalidOption, c.retryInitial, c.retryMax)
+	if b := c.policy.RetryBackoff; b.Initial <= 0 || b.Max < b.Initial {
+		return fmt.Errorf("%w: RetryBackoff [%v, %v] needs 0 < initial <= max", ErrInvalidOption, b.Initial, b.Max)
+	}
+	if n := c.policy.MaximumRetryAttempts; n < -1 || n > MaxRetryAttempts {
+		return fmt.Errorf("%w: MaximumRetryAttempts %d not in [-1, %d]", ErrInvalidOption, n, MaxRetryAttempts)
+	}
+	if a := c.policy.MaximumRecordAge; a >= 0 && (a < MinRecordAge || a > MaxRecordAge) {
+		return fmt.Errorf("%w: MaximumRecordAge %v not -1 (infinite) or in [%v, %v]", ErrInvalidOption, a, MinRecordAge, MaxRecordAge)
+	}
+	if err := c.policy.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidOption, err)
 	}
 	return nil
 }
@@ -238,10 +260,49 @@ func AddressStreamByName(byName bool) Option {
 	return optionFunc(func(c *config) { c.streamByName = byName })
 }
 
-// RetryBackoff bounds the jittered exponential wait before a failed batch is
-// invoked again. Defaults 100 ms and 5 s.
+// RetryBackoff bounds the jittered exponential wait before a batch that
+// failed is invoked again. Defaults 100 ms and 5 s. (Throttled batches wait
+// 1 s doubling to 30 s.)
 func RetryBackoff(initial, maximum time.Duration) Option {
-	return optionFunc(func(c *config) { c.retryInitial, c.retryMax = initial, maximum })
+	return optionFunc(func(c *config) { c.policy.RetryBackoff = retry.Backoff{Initial: initial, Max: maximum} })
+}
+
+// MaximumRetryAttempts sets how many times a failed batch is retried before
+// its records are discarded to the OnFailure destination (Lambda's
+// MaximumRetryAttempts). Range -1–10,000; default -1, which retries until
+// the records expire; 0 discards after the first failure. Splits by
+// BisectBatchOnFunctionError and throttles do not count.
+func MaximumRetryAttempts(n int) Option {
+	return optionFunc(func(c *config) { c.policy.MaximumRetryAttempts = n })
+}
+
+// MaximumRecordAge sets the age (now minus the record's arrival in the
+// stream) beyond which a record is discarded instead of invoked (Lambda's
+// MaximumRecordAgeInSeconds). A negative value, such as -1, is infinite,
+// the default; otherwise 60 s–604,800 s (7 days).
+func MaximumRecordAge(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.policy.MaximumRecordAge = d })
+}
+
+// BisectBatchOnFunctionError splits a batch that failed with a function
+// error in two and retries each half, left before right, to isolate bad
+// records (Lambda's BisectBatchOnFunctionError). Splitting does not use up
+// retry attempts. Default false.
+func BisectBatchOnFunctionError(on bool) Option {
+	return optionFunc(func(c *config) { c.policy.BisectBatchOnFunctionError = on })
+}
+
+// ReportBatchItemFailuresType is the one FunctionResponseTypes value Lambda
+// accepts for Kinesis.
+const ReportBatchItemFailuresType = "ReportBatchItemFailures"
+
+// FunctionResponseTypes enables partial batch responses (Lambda's
+// FunctionResponseTypes): with ReportBatchItemFailuresType, the handler's
+// BatchItemFailures name the records that failed; records before the lowest
+// one are finished and the retry starts there. Zero or one value; default
+// none, which ignores BatchItemFailures as Lambda does.
+func FunctionResponseTypes(types ...string) Option {
+	return optionFunc(func(c *config) { c.responseTypes = append([]string(nil), types...) })
 }
 
 // FilterCriteria sets Lambda's event filtering: a record is delivered only if

@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/parallel"
+	"github.com/esmkit/esmkit/retry"
 	"github.com/esmkit/esmkit/shard"
 )
 
@@ -313,54 +315,85 @@ func (p *processor) add(now time.Time, page shard.Page) {
 }
 
 // runLane invokes the batches it receives, one at a time, until in is
-// closed. It reports every finished batch on prog and signals lanesDone
-// when it exits.
+// closed. It reports progress on prog, the last report of each batch with
+// done set, and signals lanesDone when it exits.
 func (p *processor) runLane(ctx, invokeCtx context.Context, id int, in <-chan []events.KinesisEventRecord, prog chan<- progress, lanesDone chan<- struct{}) {
 	defer func() { lanesDone <- struct{}{} }()
 	for recs := range in {
-		n := 0
-		if p.process(ctx, invokeCtx, recs) {
-			n = len(recs)
-		}
+		n := p.process(ctx, invokeCtx, id, recs, prog)
 		prog <- progress{lane: id, n: n, done: true}
 	}
 }
 
-// process invokes the handler with recs until it succeeds. Until the
-// failure-handling policy is configurable, a failed batch is retried with
-// jittered backoff for as long as it fails, blocking its lane, as Lambda
-// does by default. It returns false if ctx ended first; the batch is then
-// not checkpointed and is delivered again on the next Run.
-func (p *processor) process(ctx, invokeCtx context.Context, recs []events.KinesisEventRecord) bool {
-	bo := backoff.Backoff{Initial: p.m.cfg.retryInitial, Max: p.m.cfg.retryMax}
+// process runs recs through the failure policy: invoke, and on failure
+// wait, retry, bisect or discard as the retry.Plan says, until every record
+// is finished or ctx ends. Finished prefixes are reported on prog as they
+// happen, so the checkpoint moves past records before a partial failure;
+// the return value is the count finished but not yet reported. Records not
+// finished when ctx ends are not checkpointed and are delivered again on the
+// next Run.
+func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []events.KinesisEventRecord, prog chan<- progress) int {
+	pl := retry.NewPlan(p.m.cfg.policy, recs, nil)
+	reported := 0
 	for {
-		if ctx.Err() != nil {
-			return false
+		a := pl.Next(time.Now())
+		switch a.Kind {
+		case retry.Done:
+			return pl.Finished() - reported
+		case retry.Wait:
+			if backoff.Sleep(ctx, a.Delay) != nil {
+				return pl.Finished() - reported
+			}
+		case retry.Invoke:
+			if ctx.Err() != nil {
+				// Shutting down: start nothing new.
+				return pl.Finished() - reported
+			}
+			batch := recs[a.Lo:a.Hi]
+			resp, err := p.invoke(invokeCtx, batch)
+			var out retry.Outcome
+			var throttle *ThrottleError
+			if errors.As(err, &throttle) {
+				out = retry.Throttled(err)
+			} else {
+				out = retry.Result(resp, err)
+			}
+			pl.Report(time.Now(), out)
+			if err != nil {
+				p.log.LogAttrs(ctx, slog.LevelWarn, "batch.failed",
+					slog.String("first_sequence", batch[0].Kinesis.SequenceNumber),
+					slog.String("last_sequence", batch[len(batch)-1].Kinesis.SequenceNumber),
+					slog.Int("size", len(batch)), slog.Int("attempt", a.Attempt),
+					slog.Bool("throttled", throttle != nil), slog.String("error", err.Error()))
+			}
+		case retry.Discard:
+			p.discard(ctx, recs[a.Lo:a.Hi], a)
 		}
-		err := p.invoke(invokeCtx, recs)
-		if err == nil {
-			return true
-		}
-		d := bo.Next()
-		p.log.LogAttrs(ctx, slog.LevelWarn, "batch.failed",
-			slog.String("first_sequence", recs[0].Kinesis.SequenceNumber),
-			slog.String("last_sequence", recs[len(recs)-1].Kinesis.SequenceNumber),
-			slog.Int("size", len(recs)), slog.Int("attempt", bo.Attempts()),
-			slog.Duration("backoff", d), slog.String("error", err.Error()))
-		if backoff.Sleep(ctx, d) != nil {
-			return false
+		if f := pl.Finished(); f > reported {
+			prog <- progress{lane: id, n: f - reported}
+			reported = f
 		}
 	}
 }
 
-func (p *processor) invoke(ctx context.Context, recs []events.KinesisEventRecord) error {
+// discard gives up records the policy will not retry again. They are
+// finished: the checkpoint passes them.
+func (p *processor) discard(ctx context.Context, recs []events.KinesisEventRecord, a retry.Action) {
+	p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded",
+		slog.String("condition", string(a.Condition)),
+		slog.String("first_sequence", recs[0].Kinesis.SequenceNumber),
+		slog.String("last_sequence", recs[len(recs)-1].Kinesis.SequenceNumber),
+		slog.Int("size", len(recs)), slog.Int("invoke_count", a.InvokeCount),
+		slog.String("error", a.Err.Error()))
+}
+
+func (p *processor) invoke(ctx context.Context, recs []events.KinesisEventRecord) (events.KinesisEventResponse, error) {
 	if t := p.m.cfg.functionTimeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	_, err := call(ctx, p.m.handler, events.KinesisEvent{Records: recs})
-	return err
+	return call(ctx, p.m.handler, events.KinesisEvent{Records: recs})
 }
 
 // save writes the watermark's checkpoint, and the shard's end when ended.
