@@ -38,6 +38,7 @@ type Mapping struct {
 	store     *checkpoint.Store
 	ownsStore bool
 	filter    *filter.Filter // nil: deliver every record
+	counters  counters
 
 	started atomic.Bool
 }

@@ -279,6 +279,7 @@ func (p *processor) add(now time.Time, page shard.Page) {
 	if len(page.Records) == 0 {
 		return
 	}
+	p.m.counters.polled.Add(int64(len(page.Records)))
 	recs := make([]events.KinesisEventRecord, len(page.Records))
 	for i := range page.Records {
 		event.Convert(&recs[i], p.src, &page.Records[i])
@@ -290,14 +291,14 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		p.lanes[0].batch.Add(now, recs...)
 		return
 	}
-	filtered := false
+	filtered := 0
 	for i := range recs {
 		r := &recs[i]
 		if p.m.filter != nil && !p.m.filter.MatchEventRecord(r) {
 			// Filtered out: finished without an invocation, never
 			// delivered again.
 			p.wm.Skip(r.Kinesis.SequenceNumber)
-			filtered = true
+			filtered++
 			continue
 		}
 		l := 0
@@ -307,7 +308,8 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		p.wm.Register(l, r.Kinesis.SequenceNumber)
 		p.lanes[l].batch.Add(now, *r)
 	}
-	if filtered {
+	if filtered > 0 {
+		p.m.counters.filtered.Add(int64(filtered))
 		// A page whose records are all filtered out still moves the
 		// checkpoint.
 		p.save(context.Background(), false)
@@ -359,6 +361,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 				out = retry.Result(resp, err)
 			}
 			pl.Report(time.Now(), out)
+			p.count(batch, resp, err, throttle != nil)
 			if err != nil {
 				p.log.LogAttrs(ctx, slog.LevelWarn, "batch.failed",
 					slog.String("first_sequence", batch[0].Kinesis.SequenceNumber),
@@ -374,6 +377,26 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			reported = f
 		}
 	}
+}
+
+// count updates the invocation counters for one call of the handler.
+func (p *processor) count(batch []events.KinesisEventRecord, resp events.KinesisEventResponse, err error, throttled bool) {
+	c := &p.m.counters
+	n := int64(len(batch))
+	if throttled {
+		// The batch never reached the function (spec 10.3).
+		c.throttles.Add(1)
+		return
+	}
+	c.invocations.Add(1)
+	switch {
+	case err != nil:
+		c.errors.Add(1)
+		c.failedInvoke.Add(n)
+	case p.m.cfg.policy.ReportBatchItemFailures && len(resp.BatchItemFailures) > 0:
+		c.failedInvoke.Add(n)
+	}
+	c.invoked.Add(n)
 }
 
 // discard gives up records the policy will not retry again. They are
