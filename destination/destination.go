@@ -2,8 +2,6 @@ package destination
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/esmkit/esmkit/destination/driver"
 	"github.com/esmkit/esmkit/internal/backoff"
+	"github.com/esmkit/esmkit/internal/uuid"
 )
 
 var (
@@ -148,7 +147,7 @@ func (d *Destination) prepare(rec *Invocation) (*driver.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &driver.Message{Body: body, Key: objectKey(rec.MappingUUID, rec.ShardID, rec.Timestamp, newUUID())}, nil
+	return &driver.Message{Body: body, Key: objectKey(rec.MappingUUID, rec.ShardID, rec.Timestamp, uuid.New())}, nil
 }
 
 // Close waits for Sends in progress, then closes the driver. Later Sends
@@ -191,23 +190,4 @@ const keyTimeLayout = "2006/01/02/2006-01-02T15.04.05"
 // objectKey returns Lambda's S3 object key for a record discarded at t.
 func objectKey(mappingUUID, shardID string, t time.Time, id string) string {
 	return "aws/lambda/" + mappingUUID + "/" + shardID + "/" + t.UTC().Format(keyTimeLayout) + "-" + id
-}
-
-// newUUID returns a random (version 4) UUID in its canonical form.
-func newUUID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:]) // never fails (crypto/rand, Go 1.24+)
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], u[10:])
-	return string(s[:])
 }

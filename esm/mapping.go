@@ -16,6 +16,7 @@ import (
 	"github.com/esmkit/esmkit/filter"
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
+	"github.com/esmkit/esmkit/internal/uuid"
 	"github.com/esmkit/esmkit/shard"
 )
 
@@ -38,6 +39,7 @@ type Mapping struct {
 	store     *checkpoint.Store
 	ownsStore bool
 	filter    *filter.Filter // nil: deliver every record
+	uuid      string         // the mapping's UUID, for on-failure records
 	counters  counters
 
 	started atomic.Bool
@@ -77,7 +79,7 @@ func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Ma
 	if cfg.name == "" {
 		cfg.name = streamARN
 	}
-	m := &Mapping{client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt}
+	m := &Mapping{client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt, uuid: uuid.FromName(cfg.name)}
 	m.log = cfg.logger
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/esmkit/esmkit/checkpoint"
+	"github.com/esmkit/esmkit/destination"
 	"github.com/esmkit/esmkit/filter"
 	"github.com/esmkit/esmkit/retry"
 )
@@ -75,6 +76,8 @@ type config struct {
 	policy            retry.Policy
 	filterPatterns    []string
 	responseTypes     []string
+	onFailure         *destination.Destination
+	functionARN       string
 	maxFilters        int
 }
 
@@ -324,3 +327,22 @@ func FilterCriteria(patterns ...string) Option {
 // MaxFilters raises the number of FilterCriteria patterns allowed, as
 // Lambda's quota increase does. Range 1–10; default 5.
 func MaxFilters(n int) Option { return optionFunc(func(c *config) { c.maxFilters = n }) }
+
+// OnFailure sets where records discarded by MaximumRetryAttempts or
+// MaximumRecordAge are reported (Lambda's DestinationConfig.OnFailure): one
+// invocation record per discarded range, Lambda's document exactly, with the
+// record data only for S3. Default: none; discarded records are dropped and
+// counted in DroppedEventCount. A delivery that still fails after the
+// Destination's own retries is logged and counted in
+// DestinationDeliveryFailures and DroppedEventCount, and the shard goes on,
+// as Lambda's does. The mapping does not close d.
+func OnFailure(d *destination.Destination) Option {
+	return optionFunc(func(c *config) { c.onFailure = d })
+}
+
+// FunctionARN sets the function ARN written in on-failure records
+// (requestContext.functionArn), for handlers that stand in for a Lambda
+// function. Default empty.
+func FunctionARN(arn string) Option {
+	return optionFunc(func(c *config) { c.functionARN = arn })
+}

@@ -11,8 +11,10 @@ import (
 
 	"github.com/esmkit/esmkit/batcher"
 	"github.com/esmkit/esmkit/checkpoint"
+	"github.com/esmkit/esmkit/destination"
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
+	"github.com/esmkit/esmkit/internal/uuid"
 	"github.com/esmkit/esmkit/parallel"
 	"github.com/esmkit/esmkit/retry"
 	"github.com/esmkit/esmkit/shard"
@@ -337,6 +339,7 @@ func (p *processor) runLane(ctx, invokeCtx context.Context, id int, in <-chan []
 func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []events.KinesisEventRecord, prog chan<- progress) int {
 	pl := retry.NewPlan(p.m.cfg.policy, recs, nil)
 	reported := 0
+	var last invocation
 	for {
 		a := pl.Next(time.Now())
 		switch a.Kind {
@@ -352,6 +355,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 				return pl.Finished() - reported
 			}
 			batch := recs[a.Lo:a.Hi]
+			last = invocation{requestID: uuid.New(), statusCode: 200, executedVersion: "$LATEST"}
 			resp, err := p.invoke(invokeCtx, batch)
 			var out retry.Outcome
 			var throttle *ThrottleError
@@ -362,6 +366,12 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			}
 			pl.Report(time.Now(), out)
 			p.count(batch, resp, err, throttle != nil)
+			switch {
+			case throttle != nil:
+				last.statusCode = 429
+			case err != nil:
+				last.functionError = "Unhandled"
+			}
 			if err != nil {
 				p.log.LogAttrs(ctx, slog.LevelWarn, "batch.failed",
 					slog.String("first_sequence", batch[0].Kinesis.SequenceNumber),
@@ -370,7 +380,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 					slog.Bool("throttled", throttle != nil), slog.String("error", err.Error()))
 			}
 		case retry.Discard:
-			p.discard(ctx, recs[a.Lo:a.Hi], a)
+			p.discard(ctx, recs[a.Lo:a.Hi], a, &last)
 		}
 		if f := pl.Finished(); f > reported {
 			prog <- progress{lane: id, n: f - reported}
@@ -400,14 +410,66 @@ func (p *processor) count(batch []events.KinesisEventRecord, resp events.Kinesis
 }
 
 // discard gives up records the policy will not retry again. They are
-// finished: the checkpoint passes them.
-func (p *processor) discard(ctx context.Context, recs []events.KinesisEventRecord, a retry.Action) {
-	p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded",
+// finished whatever happens here: the checkpoint passes them. With an
+// OnFailure destination their invocation record is delivered first; a
+// delivery that fails is counted and logged, and the shard goes on (spec
+// 11.4). The delivery uses a context detached from ctx so that a discard
+// decided before shutdown is still reported.
+func (p *processor) discard(ctx context.Context, recs []events.KinesisEventRecord, a retry.Action, last *invocation) {
+	n := int64(len(recs))
+	attrs := []slog.Attr{
 		slog.String("condition", string(a.Condition)),
 		slog.String("first_sequence", recs[0].Kinesis.SequenceNumber),
 		slog.String("last_sequence", recs[len(recs)-1].Kinesis.SequenceNumber),
 		slog.Int("size", len(recs)), slog.Int("invoke_count", a.InvokeCount),
-		slog.String("error", a.Err.Error()))
+	}
+	if a.Err != nil {
+		attrs = append(attrs, slog.String("error", a.Err.Error()))
+	}
+	d := p.m.cfg.onFailure
+	if d == nil {
+		p.m.counters.dropped.Add(n)
+		p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded", attrs...)
+		return
+	}
+	inv := &destination.Invocation{
+		RequestID:                       last.requestID,
+		FunctionARN:                     p.m.cfg.functionARN,
+		Condition:                       destination.Condition(a.Condition),
+		ApproximateInvokeCount:          a.InvokeCount,
+		StatusCode:                      last.statusCode,
+		ExecutedVersion:                 last.executedVersion,
+		FunctionError:                   last.functionError,
+		Timestamp:                       time.Now(),
+		ShardID:                         p.shardID,
+		StartSequenceNumber:             recs[0].Kinesis.SequenceNumber,
+		EndSequenceNumber:               recs[len(recs)-1].Kinesis.SequenceNumber,
+		ApproximateArrivalOfFirstRecord: recs[0].Kinesis.ApproximateArrivalTimestamp.Time,
+		ApproximateArrivalOfLastRecord:  recs[len(recs)-1].Kinesis.ApproximateArrivalTimestamp.Time,
+		BatchSize:                       len(recs),
+		StreamARN:                       p.m.stream.ARN,
+		MappingUUID:                     p.m.uuid,
+		Event:                           events.KinesisEvent{Records: recs},
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	if err := d.Send(sctx, inv); err != nil {
+		p.m.counters.deliveryFailures.Add(1)
+		p.m.counters.dropped.Add(n)
+		p.log.LogAttrs(ctx, slog.LevelError, "destination.delivery_failed",
+			append(attrs, slog.String("delivery_error", err.Error()))...)
+		return
+	}
+	p.m.counters.delivered.Add(n)
+	p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded", append(attrs, slog.Bool("delivered", true))...)
+}
+
+// invocation is what the on-failure record says of the last invocation.
+type invocation struct {
+	requestID       string
+	statusCode      int
+	executedVersion string
+	functionError   string // "" for none, as after a partial batch response
 }
 
 func (p *processor) invoke(ctx context.Context, recs []events.KinesisEventRecord) (events.KinesisEventResponse, error) {
