@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,8 +42,23 @@ type Mapping struct {
 	filter    *filter.Filter // nil: deliver every record
 	uuid      string         // the mapping's UUID, for on-failure records
 	counters  counters
+	hooks     hookSet
 
-	started atomic.Bool
+	// lastResult is LastProcessingResult: 0 none yet, 1 OK, 2 function
+	// error.
+	lastResult atomic.Int32
+	cmds       chan command  // Enable, Disable, Update while Run runs
+	runDone    chan struct{} // closed when Run returns
+
+	// mu protects the fields below, and cfg and filter against Update
+	// (processors read those without it: Update swaps them only while no
+	// processor runs).
+	mu      sync.Mutex
+	state   State
+	reason  string
+	running bool // Run has started
+	closed  bool // Run has returned
+	procs   map[*processor]struct{}
 }
 
 // New returns a Mapping that reads the stream streamARN with client and calls
@@ -79,7 +95,16 @@ func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Ma
 	if cfg.name == "" {
 		cfg.name = streamARN
 	}
-	m := &Mapping{client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt, uuid: uuid.FromName(cfg.name)}
+	m := &Mapping{
+		client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt,
+		uuid:    uuid.FromName(cfg.name),
+		cmds:    make(chan command),
+		runDone: make(chan struct{}),
+		state:   StateCreating,
+		reason:  ReasonUser,
+		procs:   make(map[*processor]struct{}),
+		hooks:   newHookSet(cfg.hooks),
+	}
 	m.log = cfg.logger
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -100,9 +125,19 @@ func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Ma
 // and returns nil. Run may be called once; later calls return
 // ErrMappingClosed.
 func (m *Mapping) Run(ctx context.Context) error {
-	if !m.started.CompareAndSwap(false, true) {
+	m.mu.Lock()
+	if m.running {
+		m.mu.Unlock()
 		return ErrMappingClosed
 	}
+	m.running = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		close(m.runDone)
+	}()
 	m.log.LogAttrs(ctx, slog.LevelInfo, "mapping.start", slog.String("stream", m.stream.ARN))
 	err := m.coordinate(ctx)
 
@@ -145,10 +180,18 @@ type shardInfo struct {
 	start   *shard.Position
 }
 
+// generation is one period of processing between Enable and Disable (or
+// an Update). Its processors stop, draining what they have read, when drain
+// is closed; wg counts them.
+type generation struct {
+	drain chan struct{}
+	wg    sync.WaitGroup
+}
+
 // coordinate lists shards, starts a processor for every shard whose parents
-// are done, and lists again periodically and whenever a shard ends. It
-// returns when ctx is done (nil) or on a fatal error, after joining every
-// processor.
+// are done, lists again periodically and whenever a shard ends, and carries
+// out Enable, Disable and Update. It returns when ctx is done (nil) or on a
+// fatal error, after joining every processor.
 func (m *Mapping) coordinate(ctx context.Context) error {
 	// stop ends every shard when the coordinator itself fails.
 	sctx, stop := context.WithCancel(ctx)
@@ -158,6 +201,17 @@ func (m *Mapping) coordinate(ctx context.Context) error {
 	shards := make(map[string]*shardInfo)
 	first := true
 
+	m.mu.Lock()
+	enabled := m.cfg.enabled
+	m.mu.Unlock()
+	var gen *generation
+	if enabled {
+		gen = &generation{drain: make(chan struct{})}
+		m.setState(StateEnabled, ReasonUser)
+	} else {
+		m.setState(StateDisabled, ReasonUser)
+	}
+
 	refresh := time.NewTicker(m.cfg.shardRefresh)
 	defer refresh.Stop()
 	// A store that coalesces writes holds back the last position of a
@@ -165,38 +219,90 @@ func (m *Mapping) coordinate(ctx context.Context) error {
 	flush := time.NewTicker(flushEvery)
 	defer flush.Stop()
 
-	loop := func() error {
-		for {
-			graph, err := m.list(gctx, first)
-			if err != nil {
-				return err
+	// stopGen drains the running generation and waits for its processors,
+	// still taking shard ends so that none blocks. Afterwards checkpoints
+	// are read again, since the processors moved them.
+	stopGen := func() {
+		close(gen.drain)
+		waited := make(chan struct{})
+		go func() { gen.wg.Wait(); close(waited) }()
+		for waiting := true; waiting; {
+			select {
+			case id := <-ended:
+				shards[id].running, shards[id].done = false, true
+			case <-waited:
+				waiting = false
 			}
-			if graph != nil {
-				if err := m.startReady(gctx, g, graph, shards, first, ended); err != nil {
+		}
+		for _, si := range shards {
+			si.running, si.loaded = false, false
+		}
+		gen = nil
+	}
+
+	loop := func() error {
+		for relist := true; ; {
+			if gen != nil && relist {
+				graph, err := m.list(gctx, first)
+				if err != nil {
 					return err
 				}
-				first = false
-			}
-			// Wait for a reason to list again: the refresh interval, or a
-			// shard that ended and may have children to start.
-			for relist := false; !relist; {
-				select {
-				case <-gctx.Done():
-					return nil
-				case <-refresh.C:
-					relist = true
-				case id := <-ended:
-					shards[id].running, shards[id].done = false, true
-					relist = true
-				case <-flush.C:
-					if err := m.store.Flush(gctx); err != nil && gctx.Err() == nil {
-						m.log.LogAttrs(gctx, slog.LevelWarn, "checkpoint.flush_failed", slog.String("error", err.Error()))
+				if graph != nil {
+					if err := m.startReady(gctx, g, gen, graph, shards, first, ended); err != nil {
+						return err
 					}
+					first = false
 				}
+			}
+			relist = false
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-refresh.C:
+				relist = true
+			case id := <-ended:
+				shards[id].running, shards[id].done = false, true
+				relist = true
+			case <-flush.C:
+				if err := m.store.Flush(gctx); err != nil && gctx.Err() == nil {
+					m.log.LogAttrs(gctx, slog.LevelWarn, "checkpoint.flush_failed", slog.String("error", err.Error()))
+				}
+			case c := <-m.cmds:
+				switch c.kind {
+				case cmdDisable:
+					if gen != nil {
+						m.setState(StateDisabling, ReasonUser)
+						stopGen()
+					}
+					m.setState(StateDisabled, ReasonUser)
+				case cmdEnable:
+					if gen == nil {
+						m.setState(StateEnabling, ReasonUser)
+						gen = &generation{drain: make(chan struct{})}
+						relist = true
+					}
+					m.setState(StateEnabled, ReasonUser)
+				case cmdUpdate:
+					steady := StateDisabled
+					m.setState(StateUpdating, ReasonUser)
+					if gen != nil {
+						steady = StateEnabled
+						stopGen()
+					}
+					m.applyUpdate(c.update)
+					if steady == StateEnabled {
+						gen = &generation{drain: make(chan struct{})}
+						relist = true
+					}
+					refresh.Reset(m.cfg.shardRefresh)
+					m.setState(steady, ReasonUser)
+				}
+				c.reply <- nil
 			}
 		}
 	}
 	err := loop()
+	m.setState(StateDeleting, ReasonUser)
 	stop()
 	if werr := g.Wait(); err == nil {
 		err = werr
@@ -233,7 +339,7 @@ func (m *Mapping) list(ctx context.Context, first bool) (*shard.Graph, error) {
 	}
 }
 
-func (m *Mapping) startReady(ctx context.Context, g *errgroup.Group, graph *shard.Graph, shards map[string]*shardInfo, first bool, ended chan<- string) error {
+func (m *Mapping) startReady(ctx context.Context, g *errgroup.Group, gen *generation, graph *shard.Graph, shards map[string]*shardInfo, first bool, ended chan<- string) error {
 	for _, id := range graph.IDs() {
 		si := shards[id]
 		if si == nil {
@@ -251,6 +357,10 @@ func (m *Mapping) startReady(ctx context.Context, g *errgroup.Group, graph *shar
 			return fmt.Errorf("esm: load checkpoint of %s: %w", id, err)
 		}
 		si.loaded, si.cp, si.found, si.done = true, cp, found, found && cp.ShardEnded
+		if found && cp.SequenceNumber != "" {
+			// A checkpoint wins over the position decided earlier.
+			si.start = nil
+		}
 	}
 	done := func(id string) bool { si := shards[id]; return si != nil && si.done }
 	for _, id := range graph.IDs() {
@@ -264,8 +374,12 @@ func (m *Mapping) startReady(ctx context.Context, g *errgroup.Group, graph *shar
 		}
 		si.running = true
 		p := newProcessor(m, id, *si.start)
+		gen.wg.Add(1)
 		g.Go(func() error {
-			end, err := p.run(ctx)
+			defer gen.wg.Done()
+			m.track(p)
+			defer m.untrack(p)
+			end, err := p.run(ctx, gen.drain)
 			if err != nil || !end {
 				return err
 			}

@@ -77,6 +77,8 @@ type config struct {
 	filterPatterns    []string
 	responseTypes     []string
 	onFailure         *destination.Destination
+	enabled           bool
+	hooks             []Hook
 	functionARN       string
 	maxFilters        int
 }
@@ -85,6 +87,7 @@ func defaultConfig() config {
 	return config{
 		batchSize:       DefaultBatchSize,
 		parallelization: 1,
+		enabled:         true,
 		pollInterval:    DefaultPollInterval,
 		shardRefresh:    DefaultShardRefresh,
 		shutdownTimeout: DefaultShutdown,
@@ -345,4 +348,13 @@ func OnFailure(d *destination.Destination) Option {
 // function. Default empty.
 func FunctionARN(arn string) Option {
 	return optionFunc(func(c *config) { c.functionARN = arn })
+}
+
+// Enabled sets whether Run starts processing at once (Lambda's Enabled).
+// Default true; with false, Run waits in StateDisabled until Enable.
+func Enabled(on bool) Option { return optionFunc(func(c *config) { c.enabled = on }) }
+
+// Hooks adds observers of the mapping's work; see Hook. Default none.
+func Hooks(hooks ...Hook) Option {
+	return optionFunc(func(c *config) { c.hooks = append(c.hooks, hooks...) })
 }

@@ -43,6 +43,7 @@ type processor struct {
 	lanes   []*lane
 	wm      parallel.Watermark
 	saved   string // last sequence number saved
+	status  status // published for Mapping.Shards
 }
 
 // lane is the supervisor's view of one lane.
@@ -93,20 +94,26 @@ func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
 	return p
 }
 
-// run processes the shard until it ends (true) or ctx is done (false).
-func (p *processor) run(ctx context.Context) (ended bool, err error) {
+// run processes the shard until it ends (true), ctx is done, or drain is
+// closed and everything read has been finished (false). A drain that takes
+// longer than ShutdownTimeout becomes a stop like ctx's.
+func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool, err error) {
 	p.log.LogAttrs(ctx, slog.LevelInfo, "shard.start",
 		slog.String("position", string(p.start.Type)), slog.String("sequence", p.start.SequenceNumber),
 		slog.Int("lanes", len(p.lanes)))
 
-	// Invocations run under invokeCtx, which outlives ctx by
-	// ShutdownTimeout so that an in-flight batch can finish.
+	// stopCtx ends retries and new invocations: when ctx ends, or when a
+	// drain runs out of time. Invocations run under invokeCtx, which
+	// outlives stopCtx by ShutdownTimeout so that an in-flight batch can
+	// finish.
+	stopCtx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
 	invokeCtx, cancelInvoke := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelInvoke()
-	stopDrain := context.AfterFunc(ctx, func() {
+	stopGrace := context.AfterFunc(stopCtx, func() {
 		time.AfterFunc(p.m.cfg.shutdownTimeout, cancelInvoke)
 	})
-	defer stopDrain()
+	defer stopGrace()
 
 	readCtx, stopRead := context.WithCancel(ctx)
 	pages := make(chan shard.Page, 1)
@@ -116,7 +123,7 @@ func (p *processor) run(ctx context.Context) (ended bool, err error) {
 	prog := make(chan progress, len(p.lanes))
 	lanesDone := make(chan struct{}, len(p.lanes))
 	for i, l := range p.lanes {
-		go p.runLane(ctx, invokeCtx, i, l.in, prog, lanesDone)
+		go p.runLane(stopCtx, invokeCtx, i, l.in, prog, lanesDone)
 	}
 
 	// Teardown, in order: 1. stop reading, so no new record arrives;
@@ -152,26 +159,43 @@ func (p *processor) run(ctx context.Context) (ended bool, err error) {
 	defer timer.Stop()
 
 	maxPending := readAhead + len(p.lanes)*p.m.cfg.batchSize
-	var endSeen bool
+	var endSeen, draining bool
+	var drainTimeout <-chan time.Time
 	for {
 		now := time.Now()
-		p.dispatch(now, endSeen)
+		p.dispatch(now, endSeen || draining)
 		if endSeen && p.idle() {
 			p.log.LogAttrs(ctx, slog.LevelInfo, "shard.end", slog.String("sequence", p.saved))
 			return true, nil
 		}
+		if draining && p.idle() {
+			return false, nil
+		}
 		var recv <-chan shard.Page
-		if !endSeen && p.wm.Pending() < maxPending {
+		if !endSeen && !draining && p.wm.Pending() < maxPending {
 			recv = pages
 		}
 		var wake <-chan time.Time
-		if d, ok := p.deadline(); ok {
+		if d, ok := p.deadline(); ok && !draining {
 			timer.Reset(time.Until(d))
 			wake = timer.C
 		}
 		select {
 		case <-ctx.Done():
 			return false, nil
+		case <-drainTimeout:
+			// Records read but not finished are read again after the
+			// checkpoint next time.
+			stopAll()
+			return false, nil
+		case <-drain:
+			// Finish what has been read, then stop: no new reads, partial
+			// batches go at once.
+			drain, draining = nil, true
+			stopRead()
+			t := time.NewTimer(p.m.cfg.shutdownTimeout)
+			defer t.Stop()
+			drainTimeout = t.C
 		case page, ok := <-recv:
 			if !ok {
 				// The reader stops early only when ctx is done.
@@ -195,6 +219,9 @@ func (p *processor) dispatch(now time.Time, flush bool) {
 			continue
 		}
 		l.busy = true
+		p.status.mu.Lock()
+		p.status.inFlight++
+		p.status.mu.Unlock()
 		l.in <- l.batch.Take(now)
 	}
 }
@@ -228,6 +255,12 @@ func (p *processor) apply(pr progress) {
 	if pr.n > 0 && p.wm.Finish(pr.lane, pr.n) {
 		p.save(context.Background(), false)
 	}
+	p.status.mu.Lock()
+	p.status.pending = p.wm.Pending()
+	if pr.done {
+		p.status.inFlight--
+	}
+	p.status.mu.Unlock()
 	if pr.done {
 		l := p.lanes[pr.lane]
 		l.busy = false
@@ -282,6 +315,9 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		return
 	}
 	p.m.counters.polled.Add(int64(len(page.Records)))
+	p.status.mu.Lock()
+	p.status.millisBehind = page.MillisBehindLatest
+	p.status.mu.Unlock()
 	recs := make([]events.KinesisEventRecord, len(page.Records))
 	for i := range page.Records {
 		event.Convert(&recs[i], p.src, &page.Records[i])
@@ -291,6 +327,7 @@ func (p *processor) add(now time.Time, page shard.Page) {
 			p.wm.Register(0, recs[i].Kinesis.SequenceNumber)
 		}
 		p.lanes[0].batch.Add(now, recs...)
+		p.polled(page, 0)
 		return
 	}
 	filtered := 0
@@ -310,11 +347,22 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		p.wm.Register(l, r.Kinesis.SequenceNumber)
 		p.lanes[l].batch.Add(now, *r)
 	}
+	p.polled(page, filtered)
 	if filtered > 0 {
 		p.m.counters.filtered.Add(int64(filtered))
 		// A page whose records are all filtered out still moves the
 		// checkpoint.
 		p.save(context.Background(), false)
+	}
+}
+
+// polled publishes a page that was read.
+func (p *processor) polled(page shard.Page, filtered int) {
+	p.status.mu.Lock()
+	p.status.pending = p.wm.Pending()
+	p.status.mu.Unlock()
+	for _, h := range p.m.hooks.poll {
+		h.OnPoll(PollEvent{ShardID: p.shardID, Records: len(page.Records), Filtered: filtered, MillisBehindLatest: page.MillisBehindLatest})
 	}
 }
 
@@ -356,7 +404,9 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			}
 			batch := recs[a.Lo:a.Hi]
 			last = invocation{requestID: uuid.New(), statusCode: 200, executedVersion: "$LATEST"}
+			began := time.Now()
 			resp, err := p.invoke(invokeCtx, batch)
+			took := time.Since(began)
 			var out retry.Outcome
 			var throttle *ThrottleError
 			if errors.As(err, &throttle) {
@@ -366,6 +416,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			}
 			pl.Report(time.Now(), out)
 			p.count(batch, resp, err, throttle != nil)
+			p.invoked(id, batch, a.Attempt, began, took, resp, err, throttle != nil)
 			switch {
 			case throttle != nil:
 				last.statusCode = 429
@@ -386,6 +437,40 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			prog <- progress{lane: id, n: f - reported}
 			reported = f
 		}
+	}
+}
+
+// invoked publishes one handler call.
+func (p *processor) invoked(lane int, batch []events.KinesisEventRecord, attempt int, began time.Time, took time.Duration, resp events.KinesisEventResponse, err error, throttled bool) {
+	age := began.Sub(batch[len(batch)-1].Kinesis.ApproximateArrivalTimestamp.Time)
+	p.status.mu.Lock()
+	p.status.iteratorAge = age
+	if err != nil && !throttled {
+		p.status.errors++
+	}
+	p.status.mu.Unlock()
+	switch {
+	case throttled:
+	case err != nil:
+		p.m.lastResult.Store(2)
+	default:
+		p.m.lastResult.Store(1)
+	}
+	if len(p.m.hooks.batch) == 0 {
+		return
+	}
+	ev := BatchEvent{
+		ShardID: p.shardID, Lane: lane, Records: len(batch),
+		FirstSequenceNumber: batch[0].Kinesis.SequenceNumber,
+		LastSequenceNumber:  batch[len(batch)-1].Kinesis.SequenceNumber,
+		Attempt:             attempt, Duration: took, IteratorAge: age,
+		Throttled: throttled, ItemFailures: len(resp.BatchItemFailures),
+	}
+	if !throttled {
+		ev.Err = err
+	}
+	for _, h := range p.m.hooks.batch {
+		h.OnBatch(ev)
 	}
 }
 
@@ -430,6 +515,7 @@ func (p *processor) discard(ctx context.Context, recs []events.KinesisEventRecor
 	if d == nil {
 		p.m.counters.dropped.Add(n)
 		p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded", attrs...)
+		p.discarded(DiscardEvent{ShardID: p.shardID, Records: len(recs), Condition: string(a.Condition)})
 		return
 	}
 	inv := &destination.Invocation{
@@ -458,10 +544,18 @@ func (p *processor) discard(ctx context.Context, recs []events.KinesisEventRecor
 		p.m.counters.dropped.Add(n)
 		p.log.LogAttrs(ctx, slog.LevelError, "destination.delivery_failed",
 			append(attrs, slog.String("delivery_error", err.Error()))...)
+		p.discarded(DiscardEvent{ShardID: p.shardID, Records: len(recs), Condition: string(a.Condition), DeliveryErr: err})
 		return
 	}
 	p.m.counters.delivered.Add(n)
 	p.log.LogAttrs(ctx, slog.LevelWarn, "batch.discarded", append(attrs, slog.Bool("delivered", true))...)
+	p.discarded(DiscardEvent{ShardID: p.shardID, Records: len(recs), Condition: string(a.Condition), Delivered: true})
+}
+
+func (p *processor) discarded(ev DiscardEvent) {
+	for _, h := range p.m.hooks.discard {
+		h.OnDiscard(ev)
+	}
 }
 
 // invocation is what the on-failure record says of the last invocation.
@@ -499,8 +593,15 @@ func (p *processor) save(ctx context.Context, ended bool) {
 	// its children would wait for it forever.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
-	if err := p.m.store.Save(sctx, p.m.key(p.shardID), cp); err != nil {
+	err := p.m.store.Save(sctx, p.m.key(p.shardID), cp)
+	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "checkpoint.save_failed",
 			slog.String("sequence", p.saved), slog.String("error", err.Error()))
+	}
+	p.status.mu.Lock()
+	p.status.checkpoint = p.saved
+	p.status.mu.Unlock()
+	for _, h := range p.m.hooks.ckpt {
+		h.OnCheckpoint(CheckpointEvent{ShardID: p.shardID, SequenceNumber: p.saved, ShardEnded: ended, Err: err})
 	}
 }
