@@ -193,12 +193,34 @@ func (b *Batcher[T]) StartWindow(now time.Time) {
 //
 // The returned slice is newly allocated and owned by the caller; the Batcher
 // keeps no reference to it or to its items.
-func (b *Batcher[T]) Take(now time.Time) []T {
-	if b.n == 0 {
+func (b *Batcher[T]) Take(now time.Time) []T { return b.take(now, b.n) }
+
+// TakeN is Take limited to at most max items: for callers that must end a
+// batch early, such as at a tumbling-window boundary. It returns nil if max
+// is not positive.
+func (b *Batcher[T]) TakeN(now time.Time, max int) []T {
+	if max <= 0 {
 		return nil
 	}
-	end := b.head + b.n
-	out := make([]T, b.n)
+	return b.take(now, min(max, b.n))
+}
+
+// At returns pending item i (0 is the oldest). It panics if i is out of
+// range, like a slice index.
+func (b *Batcher[T]) At(i int) T {
+	if i < 0 || i >= b.Len() {
+		panic(fmt.Sprintf("batcher: At(%d) with %d pending items", i, b.Len()))
+	}
+	return b.items[b.head+i]
+}
+
+// take removes and returns the first n pending items, n ≤ b.n.
+func (b *Batcher[T]) take(now time.Time, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	end := b.head + n
+	out := make([]T, n)
 	copy(out, b.items[b.head:end])
 	clear(b.items[b.head:end]) // drop references so taken items can be collected
 	for _, s := range b.sizes[b.head:end] {

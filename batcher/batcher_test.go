@@ -2,6 +2,7 @@ package batcher_test
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -337,4 +338,31 @@ func TestNoRetention(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(b)
+}
+
+func TestTakeNAndAt(t *testing.T) {
+	b, err := batcher.New(batcher.Limits{Count: 4}, batcher.Size[int]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(0, 0)
+	b.Add(now, 1, 2, 3, 4, 5, 6)
+	if got := b.At(4); got != 5 {
+		t.Errorf("At(4): got %d, want 5", got)
+	}
+	if got := b.TakeN(now, 2); fmt.Sprint(got) != "[1 2]" {
+		t.Errorf("TakeN(2): got %v, want [1 2]", got)
+	}
+	if got := b.TakeN(now, 10); fmt.Sprint(got) != "[3 4 5 6]" {
+		t.Errorf("TakeN(10): got %v, want the next full batch [3 4 5 6]", got)
+	}
+	if got := b.TakeN(now, 0); got != nil {
+		t.Errorf("TakeN(0): got %v, want nil", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("At out of range did not panic")
+		}
+	}()
+	b.At(0)
 }
