@@ -130,6 +130,9 @@ func (m *Mapping) Update(ctx context.Context, opts ...Option) error {
 	if cfg.name != orig.name {
 		return fmt.Errorf("%w: Name cannot be changed by Update", ErrInvalidOption)
 	}
+	if (cfg.windowSize == 0) != (orig.windowSize == 0) {
+		return fmt.Errorf("%w: TumblingWindow cannot be turned on or off by Update: the handler type differs", ErrInvalidOption)
+	}
 	if cfg.store != orig.store {
 		return fmt.Errorf("%w: CheckpointStore cannot be changed by Update", ErrInvalidOption)
 	}

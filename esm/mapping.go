@@ -19,6 +19,7 @@ import (
 	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/internal/uuid"
 	"github.com/esmkit/esmkit/shard"
+	"github.com/esmkit/esmkit/window"
 )
 
 // ErrMappingClosed is returned by Run when the mapping has already run.
@@ -32,17 +33,19 @@ type KinesisClient = shard.Client
 // event source mapping semantics. Create one with New and start it with Run.
 // A Mapping's methods are safe for concurrent use.
 type Mapping struct {
-	client    KinesisClient
-	stream    shard.Stream
-	handler   Handler
-	cfg       config
-	log       *slog.Logger
-	store     *checkpoint.Store
-	ownsStore bool
-	filter    *filter.Filter // nil: deliver every record
-	uuid      string         // the mapping's UUID, for on-failure records
-	counters  counters
-	hooks     hookSet
+	client  KinesisClient
+	stream  shard.Stream
+	handler Handler // nil with windows
+	// windowHandler replaces handler when TumblingWindow is set.
+	windowHandler window.Handler
+	cfg           config
+	log           *slog.Logger
+	store         *checkpoint.Store
+	ownsStore     bool
+	filter        *filter.Filter // nil: deliver every record
+	uuid          string         // the mapping's UUID, for on-failure records
+	counters      counters
+	hooks         hookSet
 
 	// lastResult is LastProcessingResult: 0 none yet, 1 OK, 2 function
 	// error.
@@ -66,11 +69,42 @@ type Mapping struct {
 // wrapping ErrInvalidOption that names the option, the value and the range.
 // New does no I/O and starts no goroutines.
 func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Mapping, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: Kinesis client is nil", ErrInvalidOption)
-	}
 	if h == nil {
 		return nil, fmt.Errorf("%w: handler is nil", ErrInvalidOption)
+	}
+	m, err := newMapping(client, streamARN, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m.cfg.windowSize != 0 {
+		return nil, fmt.Errorf("%w: TumblingWindow needs a window.Handler: use NewWindowed", ErrInvalidOption)
+	}
+	m.handler = h
+	return m, nil
+}
+
+// NewWindowed is New for a handler of tumbling windows: the TumblingWindow
+// option is required, and h receives each window's state and returns the
+// next (see package window; window.Typed adapts a handler written for
+// aws-lambda-go's events.KinesisTimeWindowEvent).
+func NewWindowed(client KinesisClient, streamARN string, h window.Handler, opts ...Option) (*Mapping, error) {
+	if h == nil {
+		return nil, fmt.Errorf("%w: handler is nil", ErrInvalidOption)
+	}
+	m, err := newMapping(client, streamARN, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m.cfg.windowSize == 0 {
+		return nil, fmt.Errorf("%w: NewWindowed needs TumblingWindow between %v and %v", ErrInvalidOption, window.MinSize, window.MaxSize)
+	}
+	m.windowHandler = h
+	return m, nil
+}
+
+func newMapping(client KinesisClient, streamARN string, opts []Option) (*Mapping, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: Kinesis client is nil", ErrInvalidOption)
 	}
 	st, err := shard.ParseStreamARN(streamARN)
 	if err != nil {
@@ -96,7 +130,7 @@ func New(client KinesisClient, streamARN string, h Handler, opts ...Option) (*Ma
 		cfg.name = streamARN
 	}
 	m := &Mapping{
-		client: client, stream: st, handler: h, cfg: cfg, store: cfg.store, filter: flt,
+		client: client, stream: st, cfg: cfg, store: cfg.store, filter: flt,
 		uuid:    uuid.FromName(cfg.name),
 		cmds:    make(chan command),
 		runDone: make(chan struct{}),
@@ -373,7 +407,7 @@ func (m *Mapping) startReady(ctx context.Context, g *errgroup.Group, gen *genera
 			continue
 		}
 		si.running = true
-		p := newProcessor(m, id, *si.start)
+		p := newProcessor(m, id, *si.start, si.cp.State)
 		gen.wg.Add(1)
 		g.Go(func() error {
 			defer gen.wg.Done()

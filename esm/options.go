@@ -10,6 +10,7 @@ import (
 	"github.com/esmkit/esmkit/destination"
 	"github.com/esmkit/esmkit/filter"
 	"github.com/esmkit/esmkit/retry"
+	"github.com/esmkit/esmkit/window"
 )
 
 // ErrInvalidOption is wrapped by every error New returns for a bad option.
@@ -78,6 +79,8 @@ type config struct {
 	responseTypes     []string
 	onFailure         *destination.Destination
 	enabled           bool
+	windowSize        time.Duration
+	windowLateWait    time.Duration
 	hooks             []Hook
 	functionARN       string
 	maxFilters        int
@@ -88,6 +91,7 @@ func defaultConfig() config {
 		batchSize:       DefaultBatchSize,
 		parallelization: 1,
 		enabled:         true,
+		windowLateWait:  window.DefaultLateWait,
 		pollInterval:    DefaultPollInterval,
 		shardRefresh:    DefaultShardRefresh,
 		shutdownTimeout: DefaultShutdown,
@@ -148,6 +152,12 @@ func (c *config) validate(now time.Time) error {
 	}
 	if c.readRateLimit < 0 {
 		return fmt.Errorf("%w: ReadRateLimit %d is negative", ErrInvalidOption, c.readRateLimit)
+	}
+	if w := c.windowSize; w != 0 && (w < window.MinSize || w > window.MaxSize || w%time.Second != 0) {
+		return fmt.Errorf("%w: TumblingWindow %v not 0 or whole seconds in [%v, %v]", ErrInvalidOption, w, window.MinSize, window.MaxSize)
+	}
+	if c.windowLateWait < 0 {
+		return fmt.Errorf("%w: TumblingWindowLateWait %v is negative", ErrInvalidOption, c.windowLateWait)
 	}
 	if c.maxFilters < 1 || c.maxFilters > filter.MaxPatternsQuota {
 		return fmt.Errorf("%w: MaxFilters %d not in [1, %d]", ErrInvalidOption, c.maxFilters, filter.MaxPatternsQuota)
@@ -357,4 +367,21 @@ func Enabled(on bool) Option { return optionFunc(func(c *config) { c.enabled = o
 // Hooks adds observers of the mapping's work; see Hook. Default none.
 func Hooks(hooks ...Hook) Option {
 	return optionFunc(func(c *config) { c.hooks = append(c.hooks, hooks...) })
+}
+
+// TumblingWindow sets the length of tumbling windows (Lambda's
+// TumblingWindowInSeconds): 1 s–900 s in whole seconds, or 0 (the default)
+// for none. Windows need a window.Handler, so use NewWindowed. State is
+// kept per shard, or per lane with ParallelizationFactor > 1, and is stored
+// with the checkpoint, so a restarted mapping resumes an open window instead
+// of losing it (Lambda keeps it only in memory).
+func TumblingWindow(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.windowSize = d })
+}
+
+// TumblingWindowLateWait sets how long after a window's end the mapping
+// waits for late records before the window's final invocation when no newer
+// record arrives. Default 2 minutes, as Lambda waits.
+func TumblingWindowLateWait(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.windowLateWait = d })
 }

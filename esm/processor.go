@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/esmkit/esmkit/parallel"
 	"github.com/esmkit/esmkit/retry"
 	"github.com/esmkit/esmkit/shard"
+	"github.com/esmkit/esmkit/window"
 )
 
 // readAhead is how many records a shard reads beyond what its lanes are
@@ -44,24 +46,41 @@ type processor struct {
 	wm      parallel.Watermark
 	saved   string // last sequence number saved
 	status  status // published for Mapping.Shards
+
+	// With tumbling windows: each lane's persisted tracker, as last
+	// reported, and whether the store has it yet.
+	states     []json.RawMessage
+	stateDirty bool
 }
 
 // lane is the supervisor's view of one lane.
 type lane struct {
 	batch *batcher.Batcher[events.KinesisEventRecord]
-	in    chan []events.KinesisEventRecord // to the lane goroutine; unbuffered
-	busy  bool                             // a batch is in flight
+	in    chan job // to the lane goroutine; unbuffered
+	busy  bool     // a job is in flight
+	// tracker is the lane's tumbling window, nil without windows. The
+	// supervisor uses it only while the lane is idle, the lane only while
+	// busy; the in and progress channels order the two.
+	tracker *window.Tracker
+}
+
+// job is what the supervisor hands a lane: a batch of records, or the
+// final invocation of the lane's tumbling window.
+type job struct {
+	recs  []events.KinesisEventRecord
+	final bool
 }
 
 // progress is what a lane reports: n more of its oldest records finished,
-// and whether the batch it was given is done.
+// the lane's window tracker if it changed, and whether the job is done.
 type progress struct {
-	lane int
-	n    int
-	done bool
+	lane  int
+	n     int
+	state json.RawMessage
+	done  bool
 }
 
-func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
+func newProcessor(m *Mapping, shardID string, start shard.Position, state []byte) *processor {
 	src := m.source(shardID)
 	sizer := event.NewSizer(src)
 	p := &processor{
@@ -85,7 +104,10 @@ func newProcessor(m *Mapping, shardID string, start shard.Position) *processor {
 			// validate has checked every limit; a failure here is a bug.
 			panic(err)
 		}
-		p.lanes = append(p.lanes, &lane{batch: b, in: make(chan []events.KinesisEventRecord)})
+		p.lanes = append(p.lanes, &lane{batch: b, in: make(chan job)})
+	}
+	if m.windowHandler != nil {
+		p.restoreWindows(state)
 	}
 	if start.Type == types.ShardIteratorTypeAfterSequenceNumber {
 		// Resuming: the checkpoint is already finished.
@@ -163,8 +185,8 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 	var drainTimeout <-chan time.Time
 	for {
 		now := time.Now()
-		p.dispatch(now, endSeen || draining)
-		if endSeen && p.idle() {
+		p.dispatch(now, endSeen || draining, endSeen && !draining)
+		if endSeen && p.idle() && p.windowsClosed() {
 			p.log.LogAttrs(ctx, slog.LevelInfo, "shard.end", slog.String("sequence", p.saved))
 			return true, nil
 		}
@@ -213,17 +235,31 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 
 // dispatch hands a batch to every idle lane whose batcher is ready. At the
 // shard's end partial batches go at once: no more records will come.
-func (p *processor) dispatch(now time.Time, flush bool) {
+func (p *processor) dispatch(now time.Time, flush, endSeen bool) {
 	for _, l := range p.lanes {
-		if l.busy || l.batch.Len() == 0 || !(flush || l.batch.Ready(now)) {
+		if l.busy {
 			continue
 		}
-		l.busy = true
-		p.status.mu.Lock()
-		p.status.inFlight++
-		p.status.mu.Unlock()
-		l.in <- l.batch.Take(now)
+		if l.tracker != nil {
+			if j, ok := p.windowJob(l, now, flush, endSeen); ok {
+				p.send(l, j)
+			}
+			continue
+		}
+		if l.batch.Len() == 0 || !(flush || l.batch.Ready(now)) {
+			continue
+		}
+		p.send(l, job{recs: l.batch.Take(now)})
 	}
+}
+
+// send hands j to idle lane l.
+func (p *processor) send(l *lane, j job) {
+	l.busy = true
+	p.status.mu.Lock()
+	p.status.inFlight++
+	p.status.mu.Unlock()
+	l.in <- j
 }
 
 // idle reports whether every lane is done and every record finished.
@@ -246,13 +282,22 @@ func (p *processor) deadline() (time.Time, bool) {
 		if d, ok := l.batch.Deadline(); ok && (min.IsZero() || d.Before(min)) {
 			min = d
 		}
+		if l.tracker != nil && l.batch.Len() == 0 {
+			if d, ok := l.tracker.Deadline(); ok && (min.IsZero() || d.Before(min)) {
+				min = d
+			}
+		}
 	}
 	return min, !min.IsZero()
 }
 
 // apply records a lane's progress and saves the checkpoint if it moved.
 func (p *processor) apply(pr progress) {
-	if pr.n > 0 && p.wm.Finish(pr.lane, pr.n) {
+	moved := pr.n > 0 && p.wm.Finish(pr.lane, pr.n)
+	if pr.state != nil {
+		p.states[pr.lane], p.stateDirty = pr.state, true
+	}
+	if moved || pr.state != nil {
 		p.save(context.Background(), false)
 	}
 	p.status.mu.Lock()
@@ -366,13 +411,18 @@ func (p *processor) polled(page shard.Page, filtered int) {
 	}
 }
 
-// runLane invokes the batches it receives, one at a time, until in is
-// closed. It reports progress on prog, the last report of each batch with
-// done set, and signals lanesDone when it exits.
-func (p *processor) runLane(ctx, invokeCtx context.Context, id int, in <-chan []events.KinesisEventRecord, prog chan<- progress, lanesDone chan<- struct{}) {
+// runLane runs the jobs it receives, one at a time, until in is closed. It
+// reports progress on prog, the last report of each job with done set, and
+// signals lanesDone when it exits.
+func (p *processor) runLane(ctx, invokeCtx context.Context, id int, in <-chan job, prog chan<- progress, lanesDone chan<- struct{}) {
 	defer func() { lanesDone <- struct{}{} }()
-	for recs := range in {
-		n := p.process(ctx, invokeCtx, id, recs, prog)
+	for j := range in {
+		if j.final {
+			p.finalWindow(ctx, invokeCtx, id, prog)
+			prog <- progress{lane: id, done: true}
+			continue
+		}
+		n := p.process(ctx, invokeCtx, id, j.recs, prog)
 		prog <- progress{lane: id, n: n, done: true}
 	}
 }
@@ -388,6 +438,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 	pl := retry.NewPlan(p.m.cfg.policy, recs, nil)
 	reported := 0
 	var last invocation
+	var state json.RawMessage // the window tracker after an invocation
 	for {
 		a := pl.Next(time.Now())
 		switch a.Kind {
@@ -405,7 +456,14 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			batch := recs[a.Lo:a.Hi]
 			last = invocation{requestID: uuid.New(), statusCode: 200, executedVersion: "$LATEST"}
 			began := time.Now()
-			resp, err := p.invoke(invokeCtx, batch)
+			var resp events.KinesisEventResponse
+			var err error
+			if tr := p.lanes[id].tracker; tr != nil {
+				resp, err = p.invokeWindow(invokeCtx, tr, tr.Next(batch))
+				state = p.laneState(id)
+			} else {
+				resp, err = p.invoke(invokeCtx, batch)
+			}
 			took := time.Since(began)
 			var out retry.Outcome
 			var throttle *ThrottleError
@@ -433,9 +491,9 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 		case retry.Discard:
 			p.discard(ctx, recs[a.Lo:a.Hi], a, &last)
 		}
-		if f := pl.Finished(); f > reported {
-			prog <- progress{lane: id, n: f - reported}
-			reported = f
+		if f := pl.Finished(); f > reported || state != nil {
+			prog <- progress{lane: id, n: f - reported, state: state}
+			reported, state = f, nil
 		}
 	}
 }
@@ -581,13 +639,17 @@ func (p *processor) invoke(ctx context.Context, recs []events.KinesisEventRecord
 func (p *processor) save(ctx context.Context, ended bool) {
 	if seq, moved := p.wm.Checkpoint(); moved {
 		p.saved = seq
-	} else if !ended {
+	} else if !ended && !p.stateDirty {
 		return
 	}
-	if p.saved == "" && !ended {
+	if p.saved == "" && !ended && !p.stateDirty {
 		return
 	}
 	cp := checkpoint.Checkpoint{SequenceNumber: p.saved, ShardEnded: ended}
+	if p.states != nil {
+		cp.State = p.encodeWindows()
+		p.stateDirty = false
+	}
 	// A finished batch is recorded even when shutdown has begun: it is the
 	// position the final flush writes, and a shard's end must be recorded or
 	// its children would wait for it forever.
