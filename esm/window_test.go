@@ -377,3 +377,44 @@ func splitFirst(t *testing.T, kc *kinesistest.Client, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestWindowPerLane: with ParallelizationFactor > 1 each lane keeps its own
+// window state, so a window's records are counted once across the lanes'
+// final invocations, each key's records within one lane.
+func TestWindowPerLane(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		kc := kinesistest.New()
+		arn := createStream(t, kc, "w", 1)
+		c := &counter{}
+		m, err := esm.NewWindowed(kc, arn, c.handle, esm.StartingPosition(esm.TrimHorizon),
+			esm.TumblingWindow(time.Minute), esm.TumblingWindowLateWait(0), esm.ParallelizationFactor(3), esm.BatchSize(7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		time.Sleep(now.Truncate(time.Minute).Add(time.Minute).Sub(now))
+		put(t, kc, "w", makeRecs("l", 90, 30))
+		stop := run(t, m)
+		time.Sleep(3 * time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		finals, total := 0, 0
+		for _, call := range c.calls {
+			if call.final {
+				finals++
+			}
+		}
+		for _, n := range c.sums {
+			total += n
+		}
+		if finals < 2 || finals > 3 {
+			t.Errorf("%d final invocations, want one per lane that had records (2 or 3)", finals)
+		}
+		if total != 90 {
+			t.Errorf("final states sum to %d records, want 90", total)
+		}
+	})
+}
