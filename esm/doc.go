@@ -5,24 +5,30 @@
 // into batches exactly as Lambda does (BatchSize, MaximumBatchingWindow and
 // the 6 MB invoke payload), calls a [Handler] with the same
 // events.KinesisEvent a Lambda function receives, and checkpoints each
-// shard's position in a checkpoint.Store.
+// shard's position in a checkpoint.Store. [NewWindowed] does the same for
+// tumbling windows, with a window.Handler.
 //
 // # Ordering and delivery
 //
 // Within a shard, records are delivered in sequence order, one batch at a
-// time: batch k+1 is not invoked before batch k has succeeded. A child shard
-// created by a split or merge is read only after every parent has been read
-// to its end and that end is checkpointed, so the records of a partition key
-// stay in order across resharding. Delivery is at least once: a batch that
-// has not succeeded when the mapping stops is delivered again from the
-// checkpoint by the next Run.
+// time: batch k+1 is not invoked before batch k is finished. With
+// [ParallelizationFactor] n > 1, records go to n lanes by their partition
+// key and each lane runs one batch at a time, so each key keeps its order.
+// A child shard created by a split or merge is read only after every parent
+// has been read to its end and that end is checkpointed. Delivery is at
+// least once: the checkpoint never passes a record that is not finished, and
+// the next Run resumes after it.
 //
 // # Failures
 //
-// A batch whose invocation returns an error or panics is retried, after a
-// jittered backoff ([RetryBackoff]), until it succeeds; the shard waits
-// meanwhile and nothing is skipped. This is Lambda's behaviour with the
-// default MaximumRetryAttempts and MaximumRecordAgeInSeconds of -1.
+// What follows a failed invocation is Lambda's policy, implemented by
+// package retry: [MaximumRetryAttempts], [MaximumRecordAge],
+// [BisectBatchOnFunctionError] and partial batch responses
+// ([FunctionResponseTypes]). With the defaults a failing batch is retried
+// until it succeeds and its shard (or lane) waits. Records given up are
+// reported to the [OnFailure] destination with Lambda's invocation record.
+// A handler that panics has made a function error ([HandlerPanicError]); one
+// that returns a [*ThrottleError] is retried without using up attempts.
 //
 // Kinesis throttling, expired iterators and service errors are retried by
 // the reader itself, which re-reads the same position; they never count
@@ -36,4 +42,11 @@
 // would produce it. A single record whose event alone is larger than that
 // (possible with Kinesis records above 4.5 MiB) is delivered alone in its own
 // batch, since an in-process handler has no payload limit.
+//
+// # Lifecycle
+//
+// Run blocks until its context ends. Meanwhile [Mapping.Disable],
+// [Mapping.Enable] and [Mapping.Update] pause, resume and reconfigure the
+// mapping, [Mapping.State] and [Mapping.Shards] report on it, and [Hooks]
+// observe every invocation, poll, discard and checkpoint.
 package esm
