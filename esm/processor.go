@@ -338,9 +338,8 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 		if err != nil {
 			return
 		}
-		if len(page.Records) == 0 && !page.End {
-			continue
-		}
+		// Empty pages are handed over too: they carry MillisBehindLatest
+		// and count as polls.
 		select {
 		case pages <- page:
 		case <-ctx.Done():
@@ -356,13 +355,14 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 // Data, and in shard order either finishes each at once (filtered out) or
 // routes it to its partition key's lane.
 func (p *processor) add(now time.Time, page shard.Page) {
-	if len(page.Records) == 0 {
-		return
-	}
-	p.m.counters.polled.Add(int64(len(page.Records)))
 	p.status.mu.Lock()
 	p.status.millisBehind = page.MillisBehindLatest
 	p.status.mu.Unlock()
+	if len(page.Records) == 0 {
+		p.polled(page, 0)
+		return
+	}
+	p.m.counters.polled.Add(int64(len(page.Records)))
 	recs := make([]events.KinesisEventRecord, len(page.Records))
 	for i := range page.Records {
 		event.Convert(&recs[i], p.src, &page.Records[i])
@@ -522,7 +522,10 @@ func (p *processor) invoked(lane int, batch []events.KinesisEventRecord, attempt
 		FirstSequenceNumber: batch[0].Kinesis.SequenceNumber,
 		LastSequenceNumber:  batch[len(batch)-1].Kinesis.SequenceNumber,
 		Attempt:             attempt, Duration: took, IteratorAge: age,
-		Throttled: throttled, ItemFailures: len(resp.BatchItemFailures),
+		Throttled: throttled,
+	}
+	if p.m.cfg.policy.ReportBatchItemFailures {
+		ev.ItemFailures = len(resp.BatchItemFailures)
 	}
 	if !throttled {
 		ev.Err = err
