@@ -87,4 +87,10 @@
 // copies Data, which is copied once on put. Treat the records and outputs
 // you get as read-only: they share memory with the Client. Puts to one
 // stream are serialized, reads of a shard run in parallel with each other.
+//
+// # HTTP
+//
+// [NewServer] serves a Client over Kinesis's JSON protocol on a loopback
+// port, so a real *kinesis.Client, or a Kinesis library in another
+// language, can use the same streams, faults and clock.
 package kinesistest
