@@ -46,6 +46,8 @@ type Client struct {
 	nFaults atomic.Int32 // len(faults), read without faultMu on the hot path
 	faultMu sync.Mutex
 	faults  []*fault // guarded by faultMu; in injection order
+
+	efo efoState // consumers and subscriptions; see efo.go
 }
 
 // New returns an empty Client configured by opts. It never fails: an
@@ -74,6 +76,8 @@ type config struct {
 	region   string
 	account  string
 	readRate int // GetRecords calls per shard per second; 0 means no limit
+
+	consumerDelay time.Duration // CREATING → ACTIVE; see ConsumerDelay
 }
 
 func defaultConfig() config {
@@ -141,6 +145,11 @@ const (
 	opSplitShard
 	opMergeShards
 	opUpdateMaxRecordSize
+	opRegisterStreamConsumer
+	opDescribeStreamConsumer
+	opListStreamConsumers
+	opDeregisterStreamConsumer
+	opSubscribeToShard
 	numOps
 )
 
@@ -148,6 +157,8 @@ var opNames = [numOps]string{
 	"CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary",
 	"ListShards", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords",
 	"SplitShard", "MergeShards", "UpdateMaxRecordSize",
+	"RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
+	"DeregisterStreamConsumer", "SubscribeToShard",
 }
 
 func lookupOp(name string) op {
