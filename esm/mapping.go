@@ -33,9 +33,10 @@ type KinesisClient = shard.Client
 // event source mapping semantics. Create one with New and start it with Run.
 // A Mapping's methods are safe for concurrent use.
 type Mapping struct {
-	client  KinesisClient
-	stream  shard.Stream
-	handler Handler // nil with windows
+	client   KinesisClient
+	stream   shard.Stream
+	consumer *shard.Consumer // enhanced fan-out; nil when polling
+	handler  Handler         // nil with windows
 	// windowHandler replaces handler when TumblingWindow is set.
 	windowHandler window.Handler
 	cfg           config
@@ -106,6 +107,19 @@ func newMapping(client KinesisClient, streamARN string, opts []Option) (*Mapping
 	if client == nil {
 		return nil, fmt.Errorf("%w: Kinesis client is nil", ErrInvalidOption)
 	}
+	// A consumer ARN selects enhanced fan-out, as in Lambda; records still
+	// name the stream.
+	var consumer *shard.Consumer
+	if shard.IsConsumerARN(streamARN) {
+		c, err := shard.ParseConsumerARN(streamARN)
+		if err != nil {
+			return nil, fmt.Errorf("%w: EventSourceArn: %v", ErrInvalidOption, err)
+		}
+		if _, ok := client.(shard.FanOutClient); !ok {
+			return nil, fmt.Errorf("%w: EventSourceArn %q is a stream consumer (enhanced fan-out), but the client has no SubscribeToShard", ErrInvalidOption, streamARN)
+		}
+		consumer, streamARN = &c, c.StreamARN
+	}
 	st, err := shard.ParseStreamARN(streamARN)
 	if err != nil {
 		return nil, fmt.Errorf("%w: EventSourceArn: %v", ErrInvalidOption, err)
@@ -130,7 +144,7 @@ func newMapping(client KinesisClient, streamARN string, opts []Option) (*Mapping
 		cfg.name = streamARN
 	}
 	m := &Mapping{
-		client: client, stream: st, cfg: cfg, store: cfg.store, filter: flt,
+		client: client, stream: st, consumer: consumer, cfg: cfg, store: cfg.store, filter: flt,
 		uuid:    uuid.FromName(cfg.name),
 		cmds:    make(chan command),
 		runDone: make(chan struct{}),
@@ -235,6 +249,15 @@ func (m *Mapping) coordinate(ctx context.Context) error {
 	shards := make(map[string]*shardInfo)
 	first := true
 
+	if m.consumer != nil {
+		fc := m.client.(shard.FanOutClient)
+		if _, err := shard.WaitConsumer(ctx, fc, m.consumer.ARN); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("esm: stream consumer %s: %w", m.consumer.ARN, err)
+		}
+	}
 	m.mu.Lock()
 	enabled := m.cfg.enabled
 	m.mu.Unlock()

@@ -315,29 +315,35 @@ func (p *processor) apply(pr progress) {
 	}
 }
 
-// read polls the shard and hands pages to run until the shard ends or ctx
-// is done. The channel holds one page, which bounds read-ahead.
+// read reads the shard — polling GetRecords, or through the enhanced
+// fan-out consumer — and hands pages to run until the shard ends or ctx is
+// done. The channel holds one page, which bounds read-ahead.
 func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan<- struct{}) {
 	defer close(done)
 	defer close(pages)
-	var minInterval time.Duration = -1
-	if r := p.m.cfg.readRateLimit; r > 0 {
-		minInterval = time.Second / time.Duration(r)
+	r := p.reader()
+	if c, ok := r.(interface{ Close() error }); ok {
+		defer func() { _ = c.Close() }()
 	}
-	poller := shard.NewPoller(shard.PollerConfig{
-		Client:       p.m.client,
-		Stream:       p.m.stream,
-		ShardID:      p.shardID,
-		Start:        p.start,
-		PollInterval: p.m.cfg.pollInterval,
-		MinInterval:  minInterval,
-		Logger:       p.m.log,
-	})
+	bo := backoff.Backoff{Initial: time.Second, Max: 30 * time.Second}
 	for {
-		page, err := poller.Next(ctx)
+		page, err := r.Next(ctx)
 		if err != nil {
-			return
+			if ctx.Err() != nil {
+				return
+			}
+			// Readers retry what may pass by itself; what is left (a deleted
+			// stream or consumer, a missing permission) is retried slowly so
+			// that the shard resumes once it is fixed.
+			d := bo.Next()
+			p.log.LogAttrs(ctx, slog.LevelError, "shard.read_failed",
+				slog.Duration("backoff", d), slog.String("error", err.Error()))
+			if backoff.Sleep(ctx, d) != nil {
+				return
+			}
+			continue
 		}
+		bo.Reset()
 		// Empty pages are handed over too: they carry MillisBehindLatest
 		// and count as polls.
 		select {
@@ -349,6 +355,34 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 			return
 		}
 	}
+}
+
+// reader returns the shard's reader, built once for the processor's life:
+// a Subscriber must not be replaced mid-stream, or Kinesis refuses the new
+// subscription for 5 s.
+func (p *processor) reader() shard.Reader {
+	if c := p.m.consumer; c != nil {
+		return shard.NewSubscriber(shard.SubscriberConfig{
+			Client:      p.m.client.(shard.FanOutClient),
+			ConsumerARN: c.ARN,
+			ShardID:     p.shardID,
+			Start:       p.start,
+			Logger:      p.m.log,
+		})
+	}
+	var minInterval time.Duration = -1
+	if r := p.m.cfg.readRateLimit; r > 0 {
+		minInterval = time.Second / time.Duration(r)
+	}
+	return shard.NewPoller(shard.PollerConfig{
+		Client:       p.m.client,
+		Stream:       p.m.stream,
+		ShardID:      p.shardID,
+		Start:        p.start,
+		PollInterval: p.m.cfg.pollInterval,
+		MinInterval:  minInterval,
+		Logger:       p.m.log,
+	})
 }
 
 // add converts a page's records to Lambda event records, once, sharing
