@@ -48,7 +48,8 @@ func TestNewValidation(t *testing.T) {
 		{"negative read rate", testARN, []esm.Option{trim, esm.ReadRateLimit(-1)}, "ReadRateLimit -1 is negative"},
 		{"retry backoff inverted", testARN, []esm.Option{trim, esm.RetryBackoff(time.Second, time.Millisecond)}, "RetryBackoff"},
 		{"not an ARN", "orders", []esm.Option{trim}, `EventSourceArn: invalid Kinesis stream ARN "orders"`},
-		{"consumer ARN", testARN + "/consumer/c:1", []esm.Option{trim}, "EventSourceArn"},
+		{"consumer ARN", testARN + "/consumer/c:1", []esm.Option{trim}, ""},
+		{"malformed consumer ARN", testARN + "/consumer/", []esm.Option{trim}, "EventSourceArn"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
