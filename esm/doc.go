@@ -37,8 +37,9 @@
 // # Payload size
 //
 // A batch is closed before the next record would make the invocation
-// payload (the JSON of the events.KinesisEvent) larger than 6,291,456
-// bytes. The size is computed arithmetically, exactly as json.Marshal
+// payload (the JSON of the events.KinesisEvent) reach 6,291,456 bytes:
+// Lambda's synchronous invoke requests "must be smaller than 6291456
+// bytes", so the largest batch is 6,291,455. The size is computed arithmetically, exactly as json.Marshal
 // would produce it. A single record whose event alone is larger than that
 // (possible with Kinesis records above 4.5 MiB) is delivered alone in its own
 // batch, since an in-process handler has no payload limit.
