@@ -92,7 +92,7 @@ func newProcessor(m *Mapping, shardID string, start shard.Position, state []byte
 	}
 	for range m.cfg.parallelization {
 		b, err := batcher.New(batcher.Limits{
-			Count:  m.cfg.batchSize,
+			Count: m.cfg.batchSize,
 			// Lambda refuses requests of 6,291,456 bytes or more ("must be
 			// smaller than"), so the largest batch is one byte less.
 			Bytes:  event.MaxPayload - 1,
