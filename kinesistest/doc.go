@@ -88,6 +88,15 @@
 // you get as read-only: they share memory with the Client. Puts to one
 // stream are serialized, reads of a shard run in parallel with each other.
 //
+// # Enhanced fan-out
+//
+// RegisterStreamConsumer, DescribeStreamConsumer, ListStreamConsumers,
+// DeregisterStreamConsumer and SubscribeToShard behave as AWS documents:
+// a subscription pushes records as they are put, ends after five minutes,
+// refuses a second subscription within 5 s with ResourceInUseException, and
+// ends a closed shard with ChildShards. [ConsumerDelay] keeps new consumers
+// CREATING for a while; [Client.EndSubscriptions] ends open streams.
+//
 // # HTTP
 //
 // [NewServer] serves a Client over Kinesis's JSON protocol on a loopback

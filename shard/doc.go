@@ -15,4 +15,10 @@
 // errors and re-reads the same position, and paces itself: while the shard is
 // behind it polls again at once (within a configurable per-shard call rate),
 // and once caught up it waits the poll interval.
+//
+// A [Subscriber] reads one shard through an enhanced fan-out consumer with
+// SubscribeToShard, renewing the subscription every five minutes and after
+// errors from just after the last record it returned, so pages have no gap
+// and no duplicate. Both satisfy [Reader]. Use one Subscriber per shard for
+// its whole life: Kinesis refuses a new subscription within 5 s of the last.
 package shard
