@@ -1,0 +1,14 @@
+package kinesisfast
+
+import "github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+// DecodeFast runs the fast decoder alone; ok is false where the middleware
+// would hand body to the SDK.
+func DecodeFast(body []byte, ev *EventPage) (out *kinesis.GetRecordsOutput, ok bool) {
+	var t tape
+	t.reset(body)
+	if !t.parse() {
+		return nil, false
+	}
+	return t.build(ev)
+}
