@@ -80,6 +80,7 @@ type config struct {
 	onFailure         *destination.Destination
 	enabled           bool
 	windowSize        time.Duration
+	fastDecode        bool
 	windowLateWait    time.Duration
 	hooks             []Hook
 	functionARN       string
@@ -385,3 +386,10 @@ func TumblingWindow(d time.Duration) Option {
 func TumblingWindowLateWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.windowLateWait = d })
 }
+
+// FastDecode decodes GetRecords responses with kinesisfast instead of the
+// SDK's decoder: about 3× the records per second and almost no allocation
+// per record, with the SDK's own errors, and the SDK's decoder for anything
+// unusual. It applies to an *kinesis.Client when polling; fakes ignore it.
+// Default false.
+func FastDecode(on bool) Option { return optionFunc(func(c *config) { c.fastDecode = on }) }

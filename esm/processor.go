@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/esmkit/esmkit/batcher"
@@ -16,6 +17,7 @@ import (
 	"github.com/esmkit/esmkit/internal/backoff"
 	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/internal/uuid"
+	"github.com/esmkit/esmkit/kinesisfast"
 	"github.com/esmkit/esmkit/parallel"
 	"github.com/esmkit/esmkit/retry"
 	"github.com/esmkit/esmkit/shard"
@@ -376,7 +378,12 @@ func (p *processor) reader() shard.Reader {
 	if r := p.m.cfg.readRateLimit; r > 0 {
 		minInterval = time.Second / time.Duration(r)
 	}
+	var callOpts []func(*kinesis.Options)
+	if p.m.cfg.fastDecode {
+		callOpts = append(callOpts, kinesisfast.WithDecoder())
+	}
 	return shard.NewPoller(shard.PollerConfig{
+		CallOptions:  callOpts,
 		Client:       p.m.client,
 		Stream:       p.m.stream,
 		ShardID:      p.shardID,
@@ -400,9 +407,7 @@ func (p *processor) add(now time.Time, page shard.Page) {
 	}
 	p.m.counters.polled.Add(int64(len(page.Records)))
 	recs := make([]events.KinesisEventRecord, len(page.Records))
-	for i := range page.Records {
-		event.Convert(&recs[i], p.src, &page.Records[i])
-	}
+	event.ConvertPage(recs, p.src, page.Records)
 	if len(p.lanes) == 1 && p.m.filter == nil {
 		for i := range recs {
 			p.wm.Register(0, recs[i].Kinesis.SequenceNumber)

@@ -54,6 +54,9 @@ type PollerConfig struct {
 	BackoffMax     time.Duration
 	// Logger receives warnings about retried errors; default discards.
 	Logger *slog.Logger
+	// CallOptions are passed to every GetRecords call, for example
+	// kinesisfast.WithDecoder(). Fakes ignore them.
+	CallOptions []func(*kinesis.Options)
 }
 
 // Page is the result of one GetRecords call.
@@ -142,7 +145,7 @@ func (p *Poller) Next(ctx context.Context) (Page, error) {
 		out, err := p.cfg.Client.GetRecords(ctx, &kinesis.GetRecordsInput{
 			ShardIterator: p.iterator,
 			Limit:         aws.Int32(p.cfg.Limit),
-		})
+		}, p.cfg.CallOptions...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return Page{}, ctx.Err()

@@ -50,6 +50,47 @@ type Source struct {
 //
 // Convert allocates once, for the eventID string.
 func Convert(dst *events.KinesisEventRecord, src *Source, r *types.Record) {
+	var seq string
+	if r.SequenceNumber != nil {
+		seq = *r.SequenceNumber
+	}
+	convert(dst, src, r, src.ShardID+":"+seq)
+}
+
+// ConvertPage converts every record of a page, like Convert into dst[i]
+// (len(dst) must be len(recs)), but builds all the eventIDs in one string,
+// so a page costs one allocation instead of one per record. The eventIDs
+// share that string: keeping one record keeps the page's IDs alive.
+func ConvertPage(dst []events.KinesisEventRecord, src *Source, recs []types.Record) {
+	n := 0
+	for i := range recs {
+		n += len(src.ShardID) + 1
+		if s := recs[i].SequenceNumber; s != nil {
+			n += len(*s)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range recs {
+		b.WriteString(src.ShardID)
+		b.WriteByte(':')
+		if s := recs[i].SequenceNumber; s != nil {
+			b.WriteString(*s)
+		}
+	}
+	ids := b.String()
+	off := 0
+	for i := range recs {
+		l := len(src.ShardID) + 1
+		if s := recs[i].SequenceNumber; s != nil {
+			l += len(*s)
+		}
+		convert(&dst[i], src, &recs[i], ids[off:off+l])
+		off += l
+	}
+}
+
+func convert(dst *events.KinesisEventRecord, src *Source, r *types.Record, eventID string) {
 	var seq, key string
 	if r.SequenceNumber != nil {
 		seq = *r.SequenceNumber
@@ -58,7 +99,7 @@ func Convert(dst *events.KinesisEventRecord, src *Source, r *types.Record) {
 		key = *r.PartitionKey
 	}
 	dst.AwsRegion = src.Region
-	dst.EventID = src.ShardID + ":" + seq
+	dst.EventID = eventID
 	dst.EventName = EventName
 	dst.EventSource = EventSource
 	dst.EventSourceArn = src.StreamARN

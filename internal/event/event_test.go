@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"testing"
@@ -215,5 +217,31 @@ func TestARN(t *testing.T) {
 				t.Errorf("got region %q name %q, want %q %q", region, name, tc.wantRegion, tc.wantName)
 			}
 		})
+	}
+}
+
+func TestConvertPageMatchesConvert(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	src := &event.Source{StreamARN: "arn:aws:kinesis:us-east-2:123456789012:stream/s", Region: "us-east-2", ShardID: "shardId-000000000006"}
+	recs := make([]types.Record, 200)
+	for i := range recs {
+		ts := randTime(rng)
+		seq, key := fmt.Sprint(rng.Uint64()), randString(rng, 20)
+		recs[i] = types.Record{SequenceNumber: &seq, PartitionKey: &key, ApproximateArrivalTimestamp: &ts, Data: randData(rng)}
+		if i%7 == 0 {
+			recs[i].SequenceNumber = nil
+		}
+	}
+	got := make([]events.KinesisEventRecord, len(recs))
+	event.ConvertPage(got, src, recs)
+	for i := range recs {
+		var want events.KinesisEventRecord
+		event.Convert(&want, src, &recs[i])
+		if !reflect.DeepEqual(got[i], want) {
+			t.Fatalf("record %d: ConvertPage %+v, Convert %+v", i, got[i], want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { event.ConvertPage(got, src, recs) }); n > 1 {
+		t.Errorf("ConvertPage allocates %v times per page, want 1", n)
 	}
 }
