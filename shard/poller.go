@@ -54,6 +54,9 @@ type PollerConfig struct {
 	BackoffMax     time.Duration
 	// Logger receives warnings about retried errors; default discards.
 	Logger *slog.Logger
+	// CallTimeout bounds each GetShardIterator and GetRecords call, so a
+	// server that never answers cannot stall the shard; default 30 s.
+	CallTimeout time.Duration
 	// CallOptions are passed to every GetRecords call, for example
 	// kinesisfast.WithDecoder(). Fakes ignore them.
 	CallOptions []func(*kinesis.Options)
@@ -101,6 +104,9 @@ func NewPoller(cfg PollerConfig) *Poller {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = 5 * time.Second
 	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 30 * time.Second
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -142,10 +148,12 @@ func (p *Poller) Next(ctx context.Context) (Page, error) {
 			p.iterator = it
 		}
 		p.lastCall = time.Now()
-		out, err := p.cfg.Client.GetRecords(ctx, &kinesis.GetRecordsInput{
+		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+		out, err := p.cfg.Client.GetRecords(cctx, &kinesis.GetRecordsInput{
 			ShardIterator: p.iterator,
 			Limit:         aws.Int32(p.cfg.Limit),
 		}, p.cfg.CallOptions...)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return Page{}, ctx.Err()
@@ -217,7 +225,9 @@ func (p *Poller) getIterator(ctx context.Context) (*string, error) {
 	case types.ShardIteratorTypeAtTimestamp:
 		in.Timestamp = aws.Time(pos.Timestamp)
 	}
-	out, err := p.cfg.Client.GetShardIterator(ctx, in)
+	cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+	defer cancel()
+	out, err := p.cfg.Client.GetShardIterator(cctx, in)
 	if err != nil {
 		return nil, err
 	}

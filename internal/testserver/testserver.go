@@ -98,7 +98,9 @@ var (
 		script: "kinesalite/cli.js",
 		ports:  1,
 		command: func(nm string, ports []int) (args, env []string) {
-			return []string{filepath.Join(nm, "kinesalite/cli.js"), "--port", strconv.Itoa(ports[0])}, nil
+			// The default limit of 10 open shards over all streams is too
+			// few for a test binary's many streams.
+			return []string{filepath.Join(nm, "kinesalite/cli.js"), "--port", strconv.Itoa(ports[0]), "--shardLimit", "1000"}, nil
 		},
 	}
 	kinesisLocal = &server{
@@ -112,6 +114,7 @@ var (
 				"KINESIS_MOCK_TLS_PORT=" + strconv.Itoa(ports[1]),
 				"KINESIS_MOCK_CERT_PATH=" + filepath.Join(nm, "kinesis-local/server.json"),
 				"LOG_LEVEL=WARN",
+				"SHARD_LIMIT=1000", // the default 50 is too few for a test binary
 			}
 		},
 	}
