@@ -71,9 +71,11 @@ func (l Limits) Validate() error {
 // the empty document and Separator is 1 (the comma).
 type Size[T any] struct {
 	// Item returns the size of one item, ≥ 0. It is called once per item,
-	// by Add, and the result is kept with the item. It may be nil when
-	// Limits.Bytes is 0, and every item then has size 0.
-	Item func(T) int
+	// by Add or AddFunc, and the result is kept with the item. It takes a
+	// pointer so that large items are not copied to be measured; it must
+	// not keep the pointer. It may be nil when Limits.Bytes is 0, and every
+	// item then has size 0.
+	Item func(*T) int
 	// Envelope is the size of a batch beyond its items and separators, ≥ 0.
 	Envelope int
 	// Separator is the size between two consecutive items, ≥ 0.
@@ -144,11 +146,38 @@ func (b *Batcher[T]) Add(now time.Time, items ...T) {
 		b.start = now
 	}
 	b.reserve(len(items))
+	old := len(b.items)
 	b.items = append(b.items, items...)
-	for i := range items {
+	b.measure(old)
+}
+
+// AddFunc appends n items that fill writes in place into dst (len(dst) ==
+// n, zeroed), which saves copying large items through a slice of their
+// own. Otherwise it is Add.
+func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T)) {
+	if n <= 0 {
+		return
+	}
+	if b.Len() == 0 {
+		b.start = now
+	}
+	b.reserve(n)
+	old := len(b.items)
+	var zero T
+	for range n {
+		b.items = append(b.items, zero)
+	}
+	fill(b.items[old:])
+	b.measure(old)
+}
+
+// measure sizes the items appended from index old on, then grows the next
+// batch over them.
+func (b *Batcher[T]) measure(old int) {
+	for i := old; i < len(b.items); i++ {
 		s := 0
 		if b.size.Item != nil {
-			s = b.size.Item(items[i])
+			s = b.size.Item(&b.items[i])
 		}
 		b.sizes = append(b.sizes, s)
 		b.bytes += s

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // intSize measures an int as its own value, so tests choose sizes directly.
 func intSize(envelope, sep int) batcher.Size[int] {
-	return batcher.Size[int]{Item: func(v int) int { return v }, Envelope: envelope, Separator: sep}
+	return batcher.Size[int]{Item: func(v *int) int { return *v }, Envelope: envelope, Separator: sep}
 }
 
 func mustNew[T any](t testing.TB, l batcher.Limits, s batcher.Size[T]) *batcher.Batcher[T] {
@@ -265,7 +265,7 @@ func TestWindow(t *testing.T) {
 
 func TestSizeCalledOncePerItem(t *testing.T) {
 	calls := map[int]int{}
-	s := batcher.Size[int]{Item: func(v int) int { calls[v]++; return 3 }, Envelope: 2, Separator: 1}
+	s := batcher.Size[int]{Item: func(v *int) int { calls[*v]++; return 3 }, Envelope: 2, Separator: 1}
 	b := mustNew(t, batcher.Limits{Count: 2, Bytes: 20}, s)
 	for i := range 10 {
 		b.Add(t0, i)

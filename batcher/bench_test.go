@@ -38,7 +38,7 @@ func BenchmarkAddTake(b *testing.B) {
 func benchAddTake[T any](b *testing.B, chunkLen, count int, mk func(int) T, size func(T) int) {
 	bt, err := batcher.New(
 		batcher.Limits{Count: count, Bytes: 6 << 20, Window: time.Second},
-		batcher.Size[T]{Item: size, Envelope: 14, Separator: 1},
+		batcher.Size[T]{Item: func(v *T) int { return size(*v) }, Envelope: 14, Separator: 1},
 	)
 	if err != nil {
 		b.Fatal(err)

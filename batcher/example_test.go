@@ -13,7 +13,7 @@ func ExampleBatcher() {
 	b, err := batcher.New(
 		batcher.Limits{Count: 3, Bytes: 20, Window: time.Second},
 		batcher.Size[string]{
-			Item:      func(s string) int { return len(s) + 2 }, // quoted
+			Item:      func(s *string) int { return len(*s) + 2 }, // quoted
 			Envelope:  len("[]"),
 			Separator: len(","),
 		},

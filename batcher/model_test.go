@@ -28,9 +28,9 @@ func (m *model) add(now time.Time, items ...int) {
 // next returns the length and size of the next batch.
 func (m *model) next() (n, size int) {
 	for n < len(m.items) && n < m.l.Count {
-		grown := size + m.s.Separator + m.s.Item(m.items[n])
+		grown := size + m.s.Separator + m.s.Item(&m.items[n])
 		if n == 0 {
-			grown = m.s.Envelope + m.s.Item(m.items[0])
+			grown = m.s.Envelope + m.s.Item(&m.items[0])
 		} else if m.l.Bytes > 0 && grown > m.l.Bytes {
 			break
 		}
@@ -66,8 +66,8 @@ func (m *model) take(now time.Time) []int {
 
 func (m *model) bytes() int {
 	sum := 0
-	for _, v := range m.items {
-		sum += m.s.Item(v)
+	for i := range m.items {
+		sum += m.s.Item(&m.items[i])
 	}
 	return sum
 }
@@ -79,7 +79,7 @@ func TestModel(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		sizes := make([]int, 0, 4096)
 		s := batcher.Size[int]{
-			Item:      func(v int) int { return sizes[v] },
+			Item:      func(v *int) int { return sizes[*v] },
 			Envelope:  rng.IntN(20),
 			Separator: rng.IntN(3),
 		}

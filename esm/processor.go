@@ -100,7 +100,7 @@ func newProcessor(m *Mapping, shardID string, start shard.Position, state []byte
 			Bytes:  event.MaxPayload - 1,
 			Window: m.cfg.batchingWindow,
 		}, batcher.Size[events.KinesisEventRecord]{
-			Item:      func(r events.KinesisEventRecord) int { return sizer.Size(&r) },
+			Item:      sizer.Size,
 			Envelope:  event.EventEnvelope,
 			Separator: event.RecordSeparator,
 		})
@@ -406,16 +406,19 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		return
 	}
 	p.m.counters.polled.Add(int64(len(page.Records)))
-	recs := make([]events.KinesisEventRecord, len(page.Records))
-	event.ConvertPage(recs, p.src, page.Records)
 	if len(p.lanes) == 1 && p.m.filter == nil {
-		for i := range recs {
-			p.wm.Register(0, recs[i].Kinesis.SequenceNumber)
-		}
-		p.lanes[0].batch.Add(now, recs...)
+		// The common case: convert straight into the lane's batcher.
+		p.lanes[0].batch.AddFunc(now, len(page.Records), func(dst []events.KinesisEventRecord) {
+			event.ConvertPage(dst, p.src, page.Records)
+			for i := range dst {
+				p.wm.Register(0, dst[i].Kinesis.SequenceNumber)
+			}
+		})
 		p.polled(page, 0)
 		return
 	}
+	recs := make([]events.KinesisEventRecord, len(page.Records))
+	event.ConvertPage(recs, p.src, page.Records)
 	filtered := 0
 	for i := range recs {
 		r := &recs[i]

@@ -82,7 +82,7 @@ type Poller struct {
 	bo       backoff.Backoff
 	iterator *string
 	lastSeq  string    // last sequence number returned by Next
-	lastCall time.Time // start of the previous GetRecords call
+	lastCall time.Time // end of the previous GetRecords call
 	caughtUp bool      // previous page reached the tip
 	ended    bool
 }
@@ -147,13 +147,16 @@ func (p *Poller) Next(ctx context.Context) (Page, error) {
 			}
 			p.iterator = it
 		}
-		p.lastCall = time.Now()
 		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
 		out, err := p.cfg.Client.GetRecords(cctx, &kinesis.GetRecordsInput{
 			ShardIterator: p.iterator,
 			Limit:         aws.Int32(p.cfg.Limit),
 		}, p.cfg.CallOptions...)
 		cancel()
+		// Pace from the end of the call: Kinesis counts calls in a sliding
+		// second, and measuring from the start lets a slow call bring the
+		// next one too close.
+		p.lastCall = time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return Page{}, ctx.Err()

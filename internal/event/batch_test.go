@@ -17,7 +17,7 @@ import (
 
 // recordBatchSize is how esm measures a batch of event records.
 var recordBatchSize = batcher.Size[events.KinesisEventRecord]{
-	Item:      func(r events.KinesisEventRecord) int { return event.RecordSize(&r) },
+	Item:      func(r *events.KinesisEventRecord) int { return event.RecordSize(r) },
 	Envelope:  event.EventEnvelope,
 	Separator: event.RecordSeparator,
 }
