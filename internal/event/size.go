@@ -166,12 +166,21 @@ func NewSizer(src *Source) Sizer {
 // Size returns RecordSize(r) for a record Convert built from the Sizer's
 // Source.
 func (z Sizer) Size(r *events.KinesisEventRecord) int {
+	return z.SizeWithTimestamp(r, TimestampSize(r.Kinesis.ApproximateArrivalTimestamp))
+}
+
+// TimestampSize is the JSON size of an approximateArrivalTimestamp. Records
+// read together often share one, so callers may keep the last result.
+func TimestampSize(t events.SecondsEpochTime) int { return secondsSize(t) }
+
+// SizeWithTimestamp is Size given TimestampSize of r's arrival time.
+func (z Sizer) SizeWithTimestamp(r *events.KinesisEventRecord, tsSize int) int {
 	k := &r.Kinesis
 	// The sequence number appears twice: unquoted in eventID and quoted in
 	// sequenceNumber.
 	seq := stringSize(k.SequenceNumber)
 	n := z.fixed + seq + seq - 2 +
-		secondsSize(k.ApproximateArrivalTimestamp) +
+		tsSize +
 		bytesSize(k.Data) +
 		stringSize(k.PartitionKey)
 	if k.EncryptionType != "" {
