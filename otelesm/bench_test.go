@@ -69,9 +69,6 @@ func BenchmarkOnPoll(b *testing.B) {
 // TestOnBatchAllocs holds the benchmark's claim in the test suite: the hot
 // paths allocate nothing once a shard has been seen.
 func TestOnBatchAllocs(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage instrumentation allocates")
-	}
 	h, _ := newHook(t)
 	bev := esm.BatchEvent{ShardID: "shardId-000000000000", Records: 100, Duration: time.Millisecond, Err: errBoom, ItemFailures: 1}
 	pev := esm.PollEvent{ShardID: bev.ShardID, Records: 100, Filtered: 1, MillisBehindLatest: 5}
