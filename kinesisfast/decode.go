@@ -661,11 +661,16 @@ type store struct {
 	seq, key string
 }
 
-// page is the one allocation that holds the output and its scalar members.
+// dataChunk is the size of the blocks records' Data are decoded into. Blocks
+// this small come from the runtime's size classes, whose memory is reused
+// at once, where a block per page (up to 10 MiB) often means fresh pages
+// from the kernel; and a record kept by a handler keeps only its block.
+const dataChunk = 32 << 10
+
+// page is the one allocation that holds the output and MillisBehindLatest.
 type page struct {
 	out    kinesis.GetRecordsOutput
 	millis int64
-	next   string
 }
 
 // build runs pass 2: it allocates the page's memory and fills out. It
@@ -674,9 +679,6 @@ type page struct {
 func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 	n := len(t.recs)
 	strTotal := t.strTotal
-	if t.hasNext {
-		strTotal += t.next.len()
-	}
 	if ev != nil {
 		for i := range t.recs {
 			strTotal += len(ev.ShardID) + 1 + t.recs[i].seq.len()
@@ -703,8 +705,12 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 		out.MillisBehindLatest = &pg.millis
 	}
 	if t.hasNext {
-		pg.next = str(t.next)
-		out.NextShardIterator = &pg.next
+		// Its own allocation: the next call's input holds it, and the
+		// next output reaches that input (metadata → raw response →
+		// request → context), so a pointer into this page would chain
+		// every page read to the one before.
+		next := string(t.bytesOf(t.next))
+		out.NextShardIterator = &next
 	}
 	if !t.hasRecords {
 		if ev != nil {
@@ -715,18 +721,21 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 
 	recs := make([]types.Record, n)
 	stores := make([]store, n)
-	data := make([]byte, t.dataTotal)
-	at := 0
+	var data []byte
+	left := t.dataTotal
 	for i := range t.recs {
 		tr, r, st := &t.recs[i], &recs[i], &stores[i]
 		if tr.has&hasData != 0 {
-			end := at + int(tr.dataLen)
-			m, err := base64.StdEncoding.Decode(data[at:], t.body[tr.data.off:tr.data.end])
-			if err != nil || m != int(tr.dataLen) {
+			n := int(tr.dataLen)
+			if data == nil || len(data) < n { // nil: empty Data is not nil, as the SDK's
+				data = make([]byte, max(n, min(left, dataChunk)))
+			}
+			m, err := base64.StdEncoding.Decode(data, t.body[tr.data.off:tr.data.end])
+			if err != nil || m != n {
 				return nil, false
 			}
-			r.Data = data[at:end:end]
-			at = end
+			r.Data, data = data[:n:n], data[n:]
+			left -= n
 		}
 		if tr.has&hasSeq != 0 {
 			st.seq = str(tr.seq)

@@ -17,10 +17,11 @@
 // The body is read once into a pooled buffer, sized from Content-Length when
 // the server sends it. A hand-written scanner then checks the JSON and notes
 // where each field is; a second pass allocates, per page, one []types.Record,
-// one block for the values the records point to, one []byte for every
-// record's Data (base64 decoded straight into it) and one block of bytes for
-// every string, which are made with unsafe.String. That is about six
-// allocations per page instead of about nine per record.
+// one block for the values the records point to, 32 KiB blocks for the
+// records' Data (base64 decoded straight into them) and one block of bytes
+// for every string, which are made with unsafe.String. That is a few
+// allocations per page, and one per 32 KiB of Data, instead of about nine
+// per record.
 //
 // # Same results as the SDK
 //
@@ -38,11 +39,14 @@
 //
 // # Memory
 //
-// The records of a page share their backing memory: a record's Data is a
-// full slice expression (appending to it copies), and its strings are views
-// of an arena that is never written after the call returns. Keeping one
-// record keeps its page's Data and strings alive, as keeping one record of
-// a page from esm keeps it anyway until the page is checkpointed.
+// A page's strings share one arena that is never written after the call
+// returns, and records' Data are decoded into 32 KiB blocks shared by
+// neighbouring records (a record's Data is a full slice expression, so
+// appending to it copies). Keeping a record keeps its block and its page's
+// string arena alive, not the whole page. NextShardIterator is allocated on
+// its own: the next call's input holds it, and that call's output reaches
+// its input, so an iterator inside a page would keep every earlier page
+// alive.
 //
 // # Event records
 //

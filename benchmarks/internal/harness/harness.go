@@ -54,11 +54,14 @@ type Result struct {
 	AllocBytes uint64 `json:"alloc_bytes"`
 	NumGC      uint32 `json:"num_gc"`
 	MaxRSSKiB  int64  `json:"maxrss_kib"`
-	TimedOut   bool   `json:"timed_out,omitempty"`
-	P50NS      int64  `json:"p50_ns,omitempty"`
-	P99NS      int64  `json:"p99_ns,omitempty"`
-	MaxNS      int64  `json:"max_ns,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// MinorFaults counts page faults served without I/O during the window:
+	// mostly first touches of memory the Go runtime took from the kernel.
+	MinorFaults int64  `json:"minor_faults"`
+	TimedOut    bool   `json:"timed_out,omitempty"`
+	P50NS       int64  `json:"p50_ns,omitempty"`
+	P99NS       int64  `json:"p99_ns,omitempty"`
+	MaxNS       int64  `json:"max_ns,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // StartFunc starts the consumer under test. It may block until ctx is done
@@ -110,6 +113,7 @@ func run(contender string, cfg Config, start StartFunc) Result {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	cpu0 := cpuTime()
+	flt0 := minorFaults()
 	t0 := time.Now()
 
 	errc := make(chan error, 1)
@@ -142,6 +146,7 @@ func run(contender string, cfg Config, start StartFunc) Result {
 	res.AllocBytes = m1.TotalAlloc - m0.TotalAlloc
 	res.NumGC = m1.NumGC - m0.NumGC
 	res.MaxRSSKiB = maxRSSKiB()
+	res.MinorFaults = minorFaults() - flt0
 	if cfg.Latency {
 		res.P50NS, res.P99NS, res.MaxNS = rec.percentiles()
 	}
@@ -226,6 +231,14 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Minflt)
 }
 
 func maxRSSKiB() int64 {

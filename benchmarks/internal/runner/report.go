@@ -51,7 +51,7 @@ type row struct {
 	contender                string
 	runs, failed, timedOut   int
 	rate, cpuUS, allocs, b   float64
-	rssMiB                   float64
+	rssMiB, faults           float64
 	conns, calls, endpointUS float64
 	throttled                float64
 	p50, p99, maxMS          float64
@@ -97,6 +97,7 @@ func (rep *Report) rows(sc Scenario) []row {
 		r.cpuUS = med(RunResult.cpuPerRecordUS)
 		r.allocs = med(func(x RunResult) float64 { return perRecord(float64(x.Mallocs), x.Records) })
 		r.b = med(func(x RunResult) float64 { return perRecord(float64(x.AllocBytes), x.Records) })
+		r.faults = med(func(x RunResult) float64 { return perRecord(float64(x.MinorFaults), x.Records) })
 		r.rssMiB = med(func(x RunResult) float64 { return float64(max(x.ProcMaxRSSKiB, x.MaxRSSKiB)) / 1024 })
 		r.conns = med(func(x RunResult) float64 { return float64(x.PeakConns) })
 		r.calls = med(func(x RunResult) float64 { return float64(x.GetRecords) })
@@ -133,7 +134,7 @@ func (rep *Report) Markdown(command string) string {
 		"The endpoint (kinesistest over HTTP, JSON 1.1) runs in one process, each contender run in a fresh process of its own; both share the machine's cores. "+
 		"records/s: records ÷ wall time from the consumer's start until it has seen every record (all from TRIM_HORIZON). "+
 		"CPU µs/record: getrusage(RUSAGE_SELF) user+sys of the consumer process over that window. allocs and B per record: runtime.MemStats "+
-		"(Mallocs, TotalAlloc) deltas over the window. peak RSS: getrusage Maxrss of the consumer process. peak conns: most Kinesis "+
+		"(Mallocs, TotalAlloc) deltas over the window. page faults: getrusage minor faults of the consumer over the window (first touches of memory the runtime took from the kernel). peak RSS: getrusage Maxrss of the consumer process. peak conns: most Kinesis "+
 		"connections open at once at the endpoint during the run. GetRecords: calls the endpoint served. endpoint µs/record: the endpoint "+
 		"process's CPU over the run.\n\n", o.Runs)
 	for _, sc := range o.Scenarios {
@@ -155,8 +156,8 @@ func (rep *Report) Markdown(command string) string {
 		}
 		fmt.Fprintf(&b, "## %s\n\n", sc.Name)
 		fmt.Fprintf(&b, "%d records of %d B, %d shards, from TRIM_HORIZON, no-op handler; endpoint without read limit.\n\n", sc.Records(0), sc.Size, sc.Shards)
-		b.WriteString("| contender | records/s | × sdk-loop | CPU µs/record | allocs/record | B/record | peak RSS MiB | peak conns | GetRecords | endpoint µs/record | runs ok |\n")
-		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		b.WriteString("| contender | records/s | × sdk-loop | CPU µs/record | allocs/record | B/record | page faults/record | peak RSS MiB | peak conns | GetRecords | endpoint µs/record | runs ok |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		base := 0.0
 		for _, r := range rows {
 			if r.contender == "sdk-loop" {
@@ -172,8 +173,8 @@ func (rep *Report) Markdown(command string) string {
 			if r.timedOut > 0 {
 				rate += fmt.Sprintf(" ⏱ (%.0f of %d records in %v)", r.records, sc.Records(0), o.Timeout)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f | %.2f | %s |\n",
-				r.contender, rate, ratio, r.cpuUS, r.allocs, r.b, r.rssMiB, r.conns, r.calls, r.endpointUS, r.okCell())
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %.2f | %.0f | %.3f | %.0f | %.0f | %.0f | %.2f | %s |\n",
+				r.contender, rate, ratio, r.cpuUS, r.allocs, r.b, r.faults, r.rssMiB, r.conns, r.calls, r.endpointUS, r.okCell())
 		}
 		b.WriteString("\n")
 	}
