@@ -90,9 +90,11 @@ type Batcher[T any] struct {
 	size   Size[T]
 
 	// items[head:] are the pending items, oldest first, and sizes[head:]
-	// their sizes (separate slices so Take copies items in bulk).
-	// items[:head] are taken and zeroed so they retain nothing; reserve
-	// reclaims them.
+	// their sizes. items[:head] were handed out by Take and belong to the
+	// callers: the Batcher never writes them again. items[len:cap] has never
+	// been written, so it is zero. Appends go there; when it runs out, the
+	// pending items move to a new array and the old one is left to the
+	// batches that use it. A drained Batcher drops its array.
 	items []T
 	sizes []int
 	head  int
@@ -136,8 +138,8 @@ func (b *Batcher[T]) Bytes() int { return b.bytes }
 
 // Add appends items to the pending items in order, measuring each once with
 // Size.Item. If the Batcher was empty, the window starts at now. Add does not
-// allocate per item: the queue grows by amortised doubling and reuses the
-// room left by taken items.
+// allocate per item: the queue moves to a new array, of twice what it then
+// needs, only when the current one is used up.
 func (b *Batcher[T]) Add(now time.Time, items ...T) {
 	if len(items) == 0 {
 		return
@@ -163,10 +165,7 @@ func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T)) {
 	}
 	b.reserve(n)
 	old := len(b.items)
-	var zero T
-	for range n {
-		b.items = append(b.items, zero)
-	}
+	b.items = b.items[:old+n] // never written since allocated: zero
 	fill(b.items[old:])
 	b.measure(old)
 }
@@ -220,8 +219,10 @@ func (b *Batcher[T]) StartWindow(now time.Time) {
 // the longest prefix within Count and Bytes, with at least one item. Items
 // left behind start a new window at now.
 //
-// The returned slice is newly allocated and owned by the caller; the Batcher
-// keeps no reference to it or to its items.
+// The returned slice is owned by the caller: the Batcher never reads or
+// writes it again. It shares its array with other batches and with items
+// still pending (its capacity equals its length, so appending to it
+// copies), which saves copying every item once more.
 func (b *Batcher[T]) Take(now time.Time) []T { return b.take(now, b.n) }
 
 // TakeN is Take limited to at most max items: for callers that must end a
@@ -249,16 +250,16 @@ func (b *Batcher[T]) take(now time.Time, n int) []T {
 		return nil
 	}
 	end := b.head + n
-	out := make([]T, n)
-	copy(out, b.items[b.head:end])
-	clear(b.items[b.head:end]) // drop references so taken items can be collected
+	out := b.items[b.head:end:end]
 	for _, s := range b.sizes[b.head:end] {
 		b.bytes -= s
 	}
 	b.head = end
 	b.n, b.nBytes, b.full = 0, 0, false
 	if b.Len() == 0 {
-		b.items, b.sizes, b.head = b.items[:0], b.sizes[:0], 0
+		// Drop the array, so that a drained Batcher retains nothing; the
+		// next Add allocates what it needs.
+		b.items, b.sizes, b.head = nil, nil, 0
 		return out
 	}
 	b.start = now
@@ -293,25 +294,22 @@ func (b *Batcher[T]) grow() {
 	}
 }
 
-// reserve makes room to append k entries. Taken entries at the front are
-// reclaimed by moving the pending ones down when they are at least as many as
-// the pending ones (so the copy is paid for by the takes); otherwise the
-// queue moves to a new array of twice the needed size. Memory stays within a
-// small multiple of the most items ever pending.
+// reserve makes room to append k entries: when the array has no unwritten
+// room left, the pending entries move to a new array of twice the needed
+// size (or of k, when nothing is pending: a page added to an empty Batcher
+// and taken whole is never copied). An array stays alive only while a batch
+// taken from it or a pending entry does, so memory stays within a small
+// multiple of the most items ever pending plus the batches in use.
 func (b *Batcher[T]) reserve(k int) {
 	// items and sizes always have equal lengths and capacities.
 	if len(b.items)+k <= cap(b.items) {
 		return
 	}
 	live := b.Len()
-	if live+k <= cap(b.items) && b.head >= live {
-		copy(b.items, b.items[b.head:])
-		clear(b.items[live:])
-		copy(b.sizes, b.sizes[b.head:])
-		b.items, b.sizes, b.head = b.items[:live], b.sizes[:live], 0
-		return
-	}
 	n := max(2*(live+k), 16)
+	if live == 0 {
+		n = max(k, 16)
+	}
 	items, sizes := make([]T, live, n), make([]int, live, n)
 	copy(items, b.items[b.head:])
 	copy(sizes, b.sizes[b.head:])

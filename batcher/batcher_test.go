@@ -366,3 +366,52 @@ func TestTakeNAndAt(t *testing.T) {
 	}()
 	b.At(0)
 }
+
+// TestTakenBatchesStayIntact keeps every batch taken while items keep
+// coming and going: a batch shares the queue's array, so the Batcher must
+// never write where a taken batch is.
+func TestTakenBatchesStayIntact(t *testing.T) {
+	b := mustNew(t, batcher.Limits{Count: 5}, batcher.Size[int]{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var taken [][]int
+	next := 0
+	for range 2000 {
+		for range rng.IntN(12) {
+			b.Add(t0, next)
+			next++
+		}
+		if rng.IntN(3) == 0 {
+			k := rng.IntN(20)
+			b.AddFunc(t0, k, func(dst []int) {
+				for i := range dst {
+					if dst[i] != 0 {
+						t.Fatalf("AddFunc: dst[%d] = %d, want zero", i, dst[i])
+					}
+					dst[i] = next
+					next++
+				}
+			})
+		}
+		for range rng.IntN(4) {
+			if batch := b.Take(t0); batch != nil {
+				taken = append(taken, batch)
+			}
+		}
+	}
+	taken = append(taken, drain(b, t0)...)
+	want := 0
+	for _, batch := range taken {
+		if cap(batch) != len(batch) {
+			t.Fatalf("batch has capacity %d beyond its %d items: an append would write into the queue", cap(batch), len(batch))
+		}
+		for _, v := range batch {
+			if v != want {
+				t.Fatalf("taken item is %d, want %d: a taken batch was overwritten", v, want)
+			}
+			want++
+		}
+	}
+	if want != next {
+		t.Fatalf("got %d items back, want %d", want, next)
+	}
+}

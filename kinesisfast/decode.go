@@ -2,7 +2,6 @@ package kinesisfast
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"strconv"
 	"time"
@@ -730,7 +729,7 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 			if data == nil || len(data) < n { // nil: empty Data is not nil, as the SDK's
 				data = make([]byte, max(n, min(left, dataChunk)))
 			}
-			m, err := base64.StdEncoding.Decode(data, t.body[tr.data.off:tr.data.end])
+			m, err := decodeBase64(data, t.body[tr.data.off:tr.data.end])
 			if err != nil || m != n {
 				return nil, false
 			}

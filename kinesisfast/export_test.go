@@ -12,3 +12,6 @@ func DecodeFast(body []byte, ev *EventPage) (out *kinesis.GetRecordsOutput, ok b
 	}
 	return t.build(ev)
 }
+
+// DecodeBase64 is the page decoder's base64 loop.
+func DecodeBase64(dst, src []byte) (int, error) { return decodeBase64(dst, src) }
