@@ -99,6 +99,7 @@ func defaultConfig() config {
 		readRateLimit:   DefaultReadRateLimit,
 		maxFilters:      filter.DefaultMaxPatterns,
 		policy:          retry.DefaultPolicy(),
+		fastDecode:      true,
 	}
 }
 
@@ -387,9 +388,12 @@ func TumblingWindowLateWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.windowLateWait = d })
 }
 
-// FastDecode decodes GetRecords responses with kinesisfast instead of the
-// SDK's decoder: about 3× the records per second and almost no allocation
-// per record, with the SDK's own errors, and the SDK's decoder for anything
-// unusual. It applies to an *kinesis.Client when polling; fakes ignore it.
-// Default false.
+// FastDecode chooses how GetRecords responses are decoded when polling
+// with an *kinesis.Client. On (the default), kinesisfast decodes them:
+// about 2.5× the records per second of the SDK's decoder end to end on
+// 1 KiB records and almost no allocation per record, with the SDK's own
+// errors, and the SDK's decoder for anything unusual. The records of a page
+// then share memory: a record a handler keeps holds its 32 KiB block of
+// Data and its page's strings (see package kinesisfast). Off, the SDK's
+// decoder runs. Fakes and enhanced fan-out ignore it.
 func FastDecode(on bool) Option { return optionFunc(func(c *config) { c.fastDecode = on }) }

@@ -10,7 +10,8 @@
 //	// or: kinesis.New(opts, kinesis.WithAPIOptions(kinesisfast.AddDecoder))
 //
 // It replaces only the Deserialize step of GetRecords; the result is an
-// ordinary *kinesis.GetRecordsOutput, so callers do not change.
+// ordinary *kinesis.GetRecordsOutput, so callers do not change. esm's
+// mappings install it on their GetRecords calls by default (esm.FastDecode).
 //
 // # What it does
 //

@@ -1,5 +1,6 @@
 // Command esmkit is the esmkit contender: an esm.Mapping with a no-op
-// handler over a real *kinesis.Client (the SDK's standard decoder).
+// handler over a real *kinesis.Client, every option at its default but
+// those below (so GetRecords is decoded by kinesisfast).
 //
 // Throughput: StartingPosition TRIM_HORIZON, BatchSize 10000,
 // ReadRateLimit(0), every other option at its default (PollInterval 1 s,

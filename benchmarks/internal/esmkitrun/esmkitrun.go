@@ -1,5 +1,5 @@
 // Package esmkitrun runs an esm.Mapping as a benchmark contender; the
-// esmkit and esmkit-fast contenders differ only in their extra options.
+// esmkit and esmkit-sdk contenders differ only in their extra options.
 package esmkitrun
 
 import (

@@ -14,7 +14,7 @@ var Contenders = []Contender{
 	{
 		Name: "esmkit",
 		Pkg:  "./contenders/esmkit",
-		Settings: "esm.Mapping, no-op handler, real *kinesis.Client (standard SDK decoder). Throughput: StartingPosition TRIM_HORIZON, " +
+		Settings: "esm.Mapping, no-op handler, real *kinesis.Client (GetRecords decoded by kinesisfast, the default). Throughput: StartingPosition TRIM_HORIZON, " +
 			"BatchSize 10000, ReadRateLimit(0), other options default (PollInterval 1 s, ParallelizationFactor 1, in-memory " +
 			"checkpoint after every batch). Latency: PollInterval 200 ms, ReadRateLimit default (5/s per shard).",
 	},
@@ -42,9 +42,9 @@ var Contenders = []Contender{
 			"against an unthrottled endpoint is capped by design.",
 	},
 	{
-		Name:     "esmkit-fast",
-		Pkg:      "./contenders/esmkitfast",
-		Settings: "esmkit as above with esm.FastDecode(true): GetRecords decoded by kinesisfast instead of the SDK's decoder.",
+		Name:     "esmkit-sdk",
+		Pkg:      "./contenders/esmkitsdk",
+		Settings: "esmkit as above with esm.FastDecode(false): GetRecords decoded by the SDK's standard decoder instead of kinesisfast.",
 	},
 }
 
