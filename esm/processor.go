@@ -425,9 +425,7 @@ func (p *processor) add(now time.Time, page shard.Page) {
 		// The common case: convert straight into the lane's batcher.
 		p.lanes[0].batch.AddFunc(now, len(page.Records), func(dst []events.KinesisEventRecord) {
 			event.ConvertPage(dst, p.src, page.Records)
-			for i := range dst {
-				p.wm.Register(0, dst[i].Kinesis.SequenceNumber)
-			}
+			p.wm.RegisterEach(0, len(dst), func(i int) string { return dst[i].Kinesis.SequenceNumber })
 		})
 		p.polled(page, 0)
 		return

@@ -94,6 +94,26 @@ func (w *Watermark) Register(lane int, seq string) {
 	w.pushLocked(entry{seq: seq, lane: lane})
 }
 
+// RegisterEach is Register(lane, seq(i)) for i from 0 to n-1, under one
+// lock: for a page of records bound for the same lane.
+func (w *Watermark) RegisterEach(lane, n int, seq func(i int) string) {
+	if lane < 0 {
+		panic(fmt.Sprintf("parallel: Register on lane %d, want ≥ 0", lane))
+	}
+	if n <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if lane >= len(w.lanes) {
+		w.lanes = append(w.lanes, make([]laneCount, lane+1-len(w.lanes))...)
+	}
+	w.lanes[lane].open += n
+	for i := range n {
+		w.pushLocked(entry{seq: seq(i), lane: lane})
+	}
+}
+
 // Skip adds the next record of the shard, in shard order, as already
 // finished: one filtered out or dropped before it reached a lane. It reports
 // whether the checkpoint moved, which it does when every earlier record is

@@ -301,3 +301,38 @@ func TestWatermarkAllocs(t *testing.T) {
 		t.Errorf("Pending = %d, want 0", got)
 	}
 }
+
+// TestRegisterEachIsRegister drives two Watermarks with the same random
+// records and finishes, one registering record by record and one a run at
+// a time with RegisterEach: they must agree after every step.
+func TestRegisterEachIsRegister(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var one, each parallel.Watermark
+	open := make([]int, 3)
+	next := 0
+	for step := range 3000 {
+		if r.IntN(2) == 0 {
+			lane, n := r.IntN(len(open)), r.IntN(6)
+			seqs := make([]string, n)
+			for i := range seqs {
+				seqs[i] = fmt.Sprintf("%08d", next)
+				next++
+				one.Register(lane, seqs[i])
+			}
+			each.RegisterEach(lane, n, func(i int) string { return seqs[i] })
+			open[lane] += n
+		} else {
+			lane := r.IntN(len(open))
+			k := r.IntN(open[lane] + 1)
+			if m1, m2 := one.Finish(lane, k), each.Finish(lane, k); m1 != m2 {
+				t.Fatalf("step %d: Finish(%d, %d) moved %v, RegisterEach's %v", step, lane, k, m1, m2)
+			}
+			open[lane] -= k
+		}
+		c1, _ := one.Checkpoint()
+		c2, _ := each.Checkpoint()
+		if c1 != c2 || one.Pending() != each.Pending() {
+			t.Fatalf("step %d: Register gives %q with %d pending, RegisterEach %q with %d", step, c1, one.Pending(), c2, each.Pending())
+		}
+	}
+}
