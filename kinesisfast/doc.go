@@ -49,6 +49,13 @@
 // its input, so an iterator inside a page would keep every earlier page
 // alive.
 //
+// At most max(8, 4×GOMAXPROCS) responses are read and decoded at once, in
+// the whole process; other calls wait for a slot before reading their body
+// (or, if their context ends while they wait, go to the SDK's decoder).
+// Decoding is CPU work, so more at a time would only hold more bodies in
+// memory: with 64 shards read at once this keeps the pooled body buffers
+// to a handful.
+//
 // # Event records
 //
 // An [EventPage] passed in the context with [WithEventPage] makes the call

@@ -15,3 +15,6 @@ func DecodeFast(body []byte, ev *EventPage) (out *kinesis.GetRecordsOutput, ok b
 
 // DecodeBase64 is the page decoder's base64 loop.
 func DecodeBase64(dst, src []byte) (int, error) { return decodeBase64(dst, src) }
+
+// DecodeSlots bounds the responses read and decoded at once.
+var DecodeSlots = decodeSlots

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -89,6 +90,14 @@ func (m *decoder) HandleDeserialize(ctx context.Context, in middleware.Deseriali
 	_, span := tracing.StartSpan(ctx, "OperationDeserializer")
 	defer span.End()
 
+	// Bound the bodies held at once: decoding is CPU work, and more
+	// decodes than cores at a time only cost memory.
+	select {
+	case decodeSlots <- struct{}{}:
+		defer func() { <-decodeSlots }()
+	case <-ctx.Done():
+		return m.delegate(ctx, in, out, md, nil, ev)
+	}
 	st := getState()
 	defer putState(st)
 	body := resp.Body
@@ -134,6 +143,9 @@ func (m *decoder) delegate(ctx context.Context, in middleware.DeserializeInput,
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// decodeSlots holds one token per response being read and decoded.
+var decodeSlots = make(chan struct{}, max(8, 4*runtime.GOMAXPROCS(0)))
 
 // maxPooled is the largest buffer kept for reuse. A GetRecords response
 // holds at most 10 MiB of data, about 14 MB as JSON.
