@@ -138,8 +138,8 @@ func (b *Batcher[T]) Bytes() int { return b.bytes }
 
 // Add appends items to the pending items in order, measuring each once with
 // Size.Item. If the Batcher was empty, the window starts at now. Add does not
-// allocate per item: the queue moves to a new array, of twice what it then
-// needs, only when the current one is used up.
+// allocate per item: the queue moves to a new array, with room for twice
+// the items added, only when the current one is used up.
 func (b *Batcher[T]) Add(now time.Time, items ...T) {
 	if len(items) == 0 {
 		return
@@ -295,9 +295,9 @@ func (b *Batcher[T]) grow() {
 }
 
 // reserve makes room to append k entries: when the array has no unwritten
-// room left, the pending entries move to a new array of twice the needed
-// size (or of k, when nothing is pending: a page added to an empty Batcher
-// and taken whole is never copied). An array stays alive only while a batch
+// room left, the pending entries move to a new array with room for them
+// and twice k (or for k alone, when nothing is pending: a page added to an
+// empty Batcher and taken whole is never copied). An array stays alive only while a batch
 // taken from it or a pending entry does, so memory stays within a small
 // multiple of the most items ever pending plus the batches in use.
 func (b *Batcher[T]) reserve(k int) {
@@ -306,7 +306,7 @@ func (b *Batcher[T]) reserve(k int) {
 		return
 	}
 	live := b.Len()
-	n := max(2*(live+k), 16)
+	n := max(live+2*k, 16)
 	if live == 0 {
 		n = max(k, 16)
 	}

@@ -50,3 +50,19 @@ func BenchmarkMarshal(b *testing.B) {
 		_ = marshalSize(b, r)
 	}
 }
+
+// BenchmarkConvertPage converts a 10,000-record page into a fresh zeroed
+// array, as esm does for every page read.
+func BenchmarkConvertPage(b *testing.B) {
+	rec := documentedRecord()
+	page := make([]types.Record, 10000)
+	for i := range page {
+		page[i] = rec
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		dst := make([]events.KinesisEventRecord, len(page))
+		event.ConvertPage(dst, &documentedSource, page)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(page)), "ns/record")
+}
