@@ -395,7 +395,7 @@ func (p *processor) reader() shard.Reader {
 	}
 	var callOpts []func(*kinesis.Options)
 	if p.m.cfg.fastDecode {
-		callOpts = append(callOpts, kinesisfast.WithDecoder())
+		callOpts = append(callOpts, kinesis.WithAPIOptions(kinesisfast.AddDecoderIfAvailable))
 	}
 	return shard.NewPoller(shard.PollerConfig{
 		CallOptions:  callOpts,

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/kinesisfast"
@@ -221,5 +223,32 @@ func TestOtherOperations(t *testing.T) {
 	rec, err := client.GetRecords(context.Background(), input, kinesisfast.WithDecoder())
 	if err != nil || len(rec.Records) != 1 || string(rec.Records[0].Data) != "A" {
 		t.Fatalf("got %v, %v; want one record A", rec, err)
+	}
+}
+
+// TestAddDecoderIfAvailable: on the SDK's GetRecords stack it installs the
+// decoder as AddDecoder does; on a stack without "OperationDeserializer"
+// AddDecoder fails the call while AddDecoderIfAvailable leaves the stack to
+// the SDK.
+func TestAddDecoderIfAvailable(t *testing.T) {
+	g := &gen{rng: rand.New(rand.NewPCG(2, 2)), size: func(*rand.Rand) int { return 8 }}
+	client := newClient(&canned{status: http.StatusOK, body: g.body(2)}, false)
+	ev := &kinesisfast.EventPage{ShardID: "shardId-000000000000"}
+	ctx := kinesisfast.WithEventPage(context.Background(), ev)
+	out, err := client.GetRecords(ctx, input, kinesis.WithAPIOptions(kinesisfast.AddDecoderIfAvailable))
+	if err != nil || len(out.Records) != 2 || !ev.Filled {
+		t.Fatalf("on the SDK's stack: %d records, err %v, event page filled %v; want the decoder installed", len(out.Records), err, ev.Filled)
+	}
+
+	bare := func() *middleware.Stack { return middleware.NewStack("GetRecords", smithyhttp.NewStackRequest) }
+	if err := kinesisfast.AddDecoder(bare()); !errors.Is(err, kinesisfast.ErrNoDeserializer) {
+		t.Errorf("AddDecoder on a stack without OperationDeserializer: %v, want ErrNoDeserializer", err)
+	}
+	stack := bare()
+	if err := kinesisfast.AddDecoderIfAvailable(stack); err != nil {
+		t.Errorf("AddDecoderIfAvailable on a stack without OperationDeserializer: %v, want nil", err)
+	}
+	if _, ok := stack.Deserialize.Get(kinesisfast.ID); ok {
+		t.Error("AddDecoderIfAvailable installed the decoder on a stack without OperationDeserializer")
 	}
 }

@@ -67,6 +67,21 @@ func AddDecoder(stack *middleware.Stack) error {
 	return nil
 }
 
+// AddDecoderIfAvailable is [AddDecoder], except that a GetRecords stack
+// without the SDK's "OperationDeserializer" (which would mean the SDK
+// changed how it builds stacks) is left unchanged, so that the SDK's
+// decoder runs instead of the call failing with [ErrNoDeserializer]. esm
+// installs the decoder this way.
+func AddDecoderIfAvailable(stack *middleware.Stack) error {
+	if stack.ID() != "GetRecords" {
+		return nil
+	}
+	if _, ok := stack.Deserialize.Get(operationDeserializer); !ok {
+		return nil // the SDK's own stack, or the decoder is installed already
+	}
+	return AddDecoder(stack)
+}
+
 // decoder is the Deserialize middleware. One is made per call.
 type decoder struct {
 	sdk middleware.DeserializeMiddleware
