@@ -44,6 +44,16 @@
 // (possible with Kinesis records above 4.5 MiB) is delivered alone in its own
 // batch, since an in-process handler has no payload limit.
 //
+// # Event memory
+//
+// esmkit never writes a batch's records once it has handed them to the
+// handler (a retry hands over the same records again), and a handler may
+// keep them. With a *kinesis.Client, GetRecords
+// responses are decoded by package kinesisfast unless [FastDecode] is
+// false: neighbouring records then share memory, so a kept record keeps
+// its 32 KiB block of Data and its page's strings alive, not just its own
+// bytes. Copy what you keep for long.
+//
 // # Lifecycle
 //
 // Run blocks until its context ends. Meanwhile [Mapping.Disable],
