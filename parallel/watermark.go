@@ -194,6 +194,7 @@ func (w *Watermark) openLocked(lane int) int {
 // once, so the cost is amortised O(1) per record. w.mu must be held.
 func (w *Watermark) advanceLocked() (moved bool) {
 	mask := len(w.ring) - 1
+	last := ""
 	for w.n > 0 {
 		e := &w.ring[w.head]
 		if e.lane != skipped {
@@ -203,14 +204,14 @@ func (w *Watermark) advanceLocked() (moved bool) {
 			}
 			c.done--
 		}
-		if w.moveLocked(e.seq) {
-			moved = true
+		if e.seq != "" {
+			last = e.seq
 		}
 		*e = entry{} // retain nothing behind the watermark
 		w.head = (w.head + 1) & mask
 		w.n--
 	}
-	return moved
+	return w.moveLocked(last)
 }
 
 // moveLocked sets the mark to seq unless seq is "". w.mu must be held.
