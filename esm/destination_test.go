@@ -3,6 +3,7 @@ package esm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"sync"
 	"testing"
@@ -198,4 +199,49 @@ func TestBisectIsolatesPoisonRecord(t *testing.T) {
 			t.Errorf("payload has %d records, want the poison record", n)
 		}
 	})
+}
+
+// statusError is an error with an HTTP status, like the SDK's response
+// errors.
+type statusError int
+
+func (e statusError) Error() string       { return fmt.Sprintf("status %d", int(e)) }
+func (e statusError) HTTPStatusCode() int { return int(e) }
+
+// An age discard after invocations that never reached the function reports
+// the HTTP status that refused them (a service error's 503), or 429 for a
+// throttle that carries none.
+func TestOnFailureStatusOfRefusedInvocations(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"throttle without a status", errors.New("Rate Exceeded."), 429},
+		{"service error", fmt.Errorf("invoke: %w", statusError(503)), 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				kc := kinesistest.New()
+				arn := createStream(t, kc, "r", 1)
+				put(t, kc, "r", []rec{{Key: "k", Data: "a"}})
+				var s sink
+				c := newCollector(1)
+				c.fail = func(int, events.KinesisEvent) error { return &esm.ThrottleError{Err: tc.err} }
+				stop := run(t, newMapping(t, kc, arn, c.handle, esm.StartingPosition(esm.TrimHorizon),
+					esm.MaximumRecordAge(time.Minute), esm.OnFailure(s.destination(t))))
+				time.Sleep(5 * time.Minute)
+				if err := stop(); err != nil {
+					t.Fatal(err)
+				}
+				got := s.invocations()
+				if len(got) != 1 || got[0].Condition != destination.RecordAgeExceeded {
+					t.Fatalf("on-failure records %+v, want one for RecordAgeExceeded", got)
+				}
+				if got[0].StatusCode != tc.want || got[0].FunctionError != "" {
+					t.Errorf("status %d, function error %q; want %d and none", got[0].StatusCode, got[0].FunctionError, tc.want)
+				}
+			})
+		})
+	}
 }

@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -57,7 +58,9 @@ func call(ctx context.Context, h Handler, ev events.KinesisEvent) (resp events.K
 }
 
 // ThrottleError marks a handler error as a throttle: the batch never reached
-// the function (Lambda's TooManyRequestsException, reserved concurrency 0).
+// the function (Lambda's TooManyRequestsException, reserved concurrency 0,
+// or any other refusal before the function ran). An on-failure record of a
+// throttled batch carries the HTTP status found in Err's chain, or 429.
 // A throttled batch is retried with the throttle backoff, is never bisected
 // and does not use up MaximumRetryAttempts; only MaximumRecordAge ends it.
 type ThrottleError struct {
@@ -68,3 +71,14 @@ func (e *ThrottleError) Error() string { return "esm: throttled: " + e.Err.Error
 
 // Unwrap returns the underlying error.
 func (e *ThrottleError) Unwrap() error { return e.Err }
+
+// statusCode is the HTTP status that refused the invocation, for on-failure
+// records: that of the first error in Err's chain with an HTTPStatusCode
+// method of 400 or more (the SDK's response errors have one), else 429.
+func (e *ThrottleError) statusCode() int {
+	var hs interface{ HTTPStatusCode() int }
+	if errors.As(e.Err, &hs) && hs.HTTPStatusCode() >= 400 {
+		return hs.HTTPStatusCode()
+	}
+	return 429
+}

@@ -534,7 +534,7 @@ func (p *processor) process(ctx, invokeCtx context.Context, id int, recs []event
 			p.invoked(id, batch, a.Attempt, began, took, resp, err, throttle != nil)
 			switch {
 			case throttle != nil:
-				last.statusCode = 429
+				last.statusCode = throttle.statusCode()
 			case err != nil:
 				last.functionError = "Unhandled"
 			}

@@ -41,7 +41,8 @@
 // retries all of these without using up retry attempts until the records
 // expire (spec §7, class 6), so they are all returned as a
 // [*esm.ThrottleError] wrapping the SDK's error; the SDK's own retries come
-// first. Inspect the cause with errors.As, e.g. for a
+// first. An on-failure record for such a batch carries the refusal's HTTP
+// status (429, 500, 403, ...) as its responseContext.statusCode. Inspect the cause with errors.As, e.g. for a
 // *types.TooManyRequestsException or a *types.ResourceNotFoundException.
 //
 // A partial response that Lambda would reject (not JSON, not an object, an
