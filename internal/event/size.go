@@ -100,7 +100,19 @@ var asciiSize = func() (t [utf8.RuneSelf]uint8) {
 // are escaped as \u2028 and \u2029.
 func stringSize(s string) int {
 	n := 2
-	for i := 0; i < len(s); {
+	i := 0
+	// Eight bytes at a time while none needs escaping or decoding: the
+	// usual case (sequence numbers, most partition keys).
+	for ; len(s)-i >= 8; i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if !plain8(x) {
+			break
+		}
+		n += 8
+	}
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			n += int(asciiSize[c])
 			i++
@@ -118,6 +130,22 @@ func stringSize(s string) int {
 		i += size
 	}
 	return n
+}
+
+// plain8 reports whether each byte of x is ASCII that encoding/json writes
+// as itself: not a control character, '"', '\\', '<', '>' or '&'.
+func plain8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	// hasZero(v) is nonzero exactly when some byte of v is zero.
+	hasZero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
+	bad := x & hi                  // non-ASCII
+	bad |= (x - lo*0x20) & ^x & hi // a byte below 0x20
+	bad |= hasZero(x ^ (lo * '"'))
+	bad |= hasZero(x ^ (lo * '\\'))
+	bad |= hasZero(x ^ (lo * '<'))
+	bad |= hasZero(x ^ (lo * '>'))
+	bad |= hasZero(x ^ (lo * '&'))
+	return bad == 0
 }
 
 // secondsSize is the size of t as marshalled by SecondsEpochTime.MarshalJSON:
