@@ -82,36 +82,36 @@ type laneCount struct {
 // lane < 0. It is safe for concurrent use, but records take their order from
 // the calls, so one goroutine should register a shard's records.
 func (w *Watermark) Register(lane int, seq string) {
-	if lane < 0 {
-		panic(fmt.Sprintf("parallel: Register on lane %d, want ≥ 0", lane))
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if lane >= len(w.lanes) {
-		w.lanes = append(w.lanes, make([]laneCount, lane+1-len(w.lanes))...)
-	}
-	w.lanes[lane].open++
+	w.openLaneLocked(lane, 1)
 	w.pushLocked(entry{seq: seq, lane: lane})
 }
 
 // RegisterEach is Register(lane, seq(i)) for i from 0 to n-1, under one
 // lock: for a page of records bound for the same lane.
 func (w *Watermark) RegisterEach(lane, n int, seq func(i int) string) {
-	if lane < 0 {
-		panic(fmt.Sprintf("parallel: Register on lane %d, want ≥ 0", lane))
-	}
 	if n <= 0 {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.openLaneLocked(lane, n)
+	for i := range n {
+		w.pushLocked(entry{seq: seq(i), lane: lane})
+	}
+}
+
+// openLaneLocked counts n more unfinished records on lane, growing lanes to
+// it. It panics if lane < 0. w.mu must be held.
+func (w *Watermark) openLaneLocked(lane, n int) {
+	if lane < 0 {
+		panic(fmt.Sprintf("parallel: Register on lane %d, want ≥ 0", lane))
+	}
 	if lane >= len(w.lanes) {
 		w.lanes = append(w.lanes, make([]laneCount, lane+1-len(w.lanes))...)
 	}
 	w.lanes[lane].open += n
-	for i := range n {
-		w.pushLocked(entry{seq: seq(i), lane: lane})
-	}
 }
 
 // Skip adds the next record of the shard, in shard order, as already
