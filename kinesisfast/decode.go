@@ -660,10 +660,9 @@ type store struct {
 	seq, key string
 }
 
-// dataChunk is the size of the blocks records' Data are decoded into. Blocks
-// this small come from the runtime's size classes, whose memory is reused
-// at once, where a block per page (up to 10 MiB) often means fresh pages
-// from the kernel; and a record kept by a handler keeps only its block.
+// dataChunk is the size of the blocks records' Data are decoded into, so
+// that a record a handler keeps holds its block, not its page's whole Data
+// (up to 10 MiB).
 const dataChunk = 32 << 10
 
 // page is the one allocation that holds the output and MillisBehindLatest.
