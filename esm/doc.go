@@ -48,11 +48,11 @@
 //
 // esmkit never writes a batch's records once it has handed them to the
 // handler (a retry hands over the same records again), and a handler may
-// keep them. With a *kinesis.Client, GetRecords
-// responses are decoded by package kinesisfast unless [FastDecode] is
-// false: neighbouring records then share memory, so a kept record keeps
-// its 32 KiB block of Data and its page's strings alive, not just its own
-// bytes. Copy what you keep for long.
+// keep them. With a *kinesis.Client, GetRecords responses are decoded by
+// package kinesisfast unless [FastDecode] is false: neighbouring records
+// then share memory, so a kept record keeps its 32 KiB block of Data and
+// its page's strings alive, not just its own bytes. Copy what you keep for
+// long.
 //
 // # Lifecycle
 //

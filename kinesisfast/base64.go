@@ -35,32 +35,40 @@ func decodeBase64(dst, src []byte) (int, error) {
 	n, i := 0, 0
 	for len(src)-i >= 16 && len(dst)-n >= 14 {
 		s := src[i : i+16 : i+16]
-		x := b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]]
-		y := b64[0][s[4]] | b64[1][s[5]] | b64[2][s[6]] | b64[3][s[7]]
-		z := b64[0][s[8]] | b64[1][s[9]] | b64[2][s[10]] | b64[3][s[11]]
-		w := b64[0][s[12]] | b64[1][s[13]] | b64[2][s[14]] | b64[3][s[15]]
+		x, y, z, w := quantum(s[0:4]), quantum(s[4:8]), quantum(s[8:12]), quantum(s[12:16])
 		if (x|y|z|w)&badQuantum != 0 {
 			break
 		}
 		d := dst[n : n+14 : n+14]
-		binary.BigEndian.PutUint64(d, uint64(x)<<40|uint64(y)<<16)
-		binary.BigEndian.PutUint64(d[6:], uint64(z)<<40|uint64(w)<<16)
+		putQuanta(d, x, y)
+		putQuanta(d[6:], z, w)
 		i += 16
 		n += 12
 	}
 	for len(src)-i >= 8 && len(dst)-n >= 8 {
 		s := src[i : i+8 : i+8]
-		x := b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]]
-		y := b64[0][s[4]] | b64[1][s[5]] | b64[2][s[6]] | b64[3][s[7]]
+		x, y := quantum(s[0:4]), quantum(s[4:8])
 		if (x|y)&badQuantum != 0 {
 			break
 		}
-		// Six bytes, and two zero bytes that the next quanta (or the
-		// standard library, which writes the same way) overwrite.
-		binary.BigEndian.PutUint64(dst[n:], uint64(x)<<40|uint64(y)<<16)
+		putQuanta(dst[n:], x, y)
 		i += 8
 		n += 6
 	}
 	m, err := base64.StdEncoding.Decode(dst[n:], src[i:])
 	return n + m, err
+}
+
+// quantum is the 24 bits of four characters, with badQuantum set if one is
+// outside the alphabet.
+func quantum(s []byte) uint32 {
+	_ = s[3]
+	return b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]]
+}
+
+// putQuanta writes the six bytes of two quanta, and two zero bytes that the
+// next quanta (or the standard library, which writes the same way)
+// overwrite: d must have room for eight.
+func putQuanta(d []byte, x, y uint32) {
+	binary.BigEndian.PutUint64(d, uint64(x)<<40|uint64(y)<<16)
 }

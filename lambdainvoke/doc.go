@@ -42,8 +42,9 @@
 // expire (spec §7, class 6), so they are all returned as a
 // [*esm.ThrottleError] wrapping the SDK's error; the SDK's own retries come
 // first. An on-failure record for such a batch carries the refusal's HTTP
-// status (429, 500, 403, ...) as its responseContext.statusCode. Inspect the cause with errors.As, e.g. for a
-// *types.TooManyRequestsException or a *types.ResourceNotFoundException.
+// status (429, 500, 403, ...) as its responseContext.statusCode. Inspect the
+// cause with errors.As, e.g. for a *types.TooManyRequestsException or a
+// *types.ResourceNotFoundException.
 //
 // A partial response that Lambda would reject (not JSON, not an object, an
 // item without a non-empty string itemIdentifier; see [retry.ParseResponse])
