@@ -153,10 +153,12 @@ func (b *Batcher[T]) Add(now time.Time, items ...T) {
 	b.measure(old)
 }
 
-// AddFunc appends n items that fill writes in place into dst (len(dst) ==
-// n, zeroed), which saves copying large items through a slice of their
-// own. Otherwise it is Add.
-func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T)) {
+// AddFunc appends n items that fill writes in place, which saves copying
+// large items through a slice of their own. fill is called for consecutive
+// chunks of the n items, in order: dst (zeroed) is the chunk and first the
+// index of dst[0] among the n. Each chunk is measured as soon as it is
+// filled, while it is still in the CPU's cache. Otherwise it is Add.
+func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T, first int)) {
 	if n <= 0 {
 		return
 	}
@@ -165,10 +167,18 @@ func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T)) {
 	}
 	b.reserve(n)
 	old := len(b.items)
-	b.items = b.items[:old+n] // never written since allocated: zero
-	fill(b.items[old:])
-	b.measure(old)
+	for i := 0; i < n; i += fillChunk {
+		j := min(i+fillChunk, n)
+		b.items = b.items[:old+j] // never written since allocated: zero
+		fill(b.items[old+i:old+j], i)
+		b.measure(old + i)
+	}
 }
+
+// fillChunk is how many items AddFunc fills at a time: few enough that a
+// chunk of Kinesis event records (224 bytes each) stays in a core's L1
+// cache between being filled and being measured.
+const fillChunk = 128
 
 // measure sizes the items appended from index old on, then grows the next
 // batch over them.

@@ -381,8 +381,12 @@ func TestTakenBatchesStayIntact(t *testing.T) {
 			next++
 		}
 		if rng.IntN(3) == 0 {
-			k := rng.IntN(20)
-			b.AddFunc(t0, k, func(dst []int) {
+			start := next
+			k := rng.IntN(300)
+			b.AddFunc(t0, k, func(dst []int, first int) {
+				if first != next-start {
+					t.Fatalf("AddFunc: chunk starts at %d, want %d", first, next-start)
+				}
 				for i := range dst {
 					if dst[i] != 0 {
 						t.Fatalf("AddFunc: dst[%d] = %d, want zero", i, dst[i])

@@ -157,7 +157,10 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 	defer stopGrace()
 
 	readCtx, stopRead := context.WithCancel(ctx)
-	pages := make(chan shard.Page, 1)
+	// Unbuffered: the reader holds at most the one page run has not taken.
+	// Every page waiting here is memory the garbage collector marks again
+	// on each cycle, so a deeper queue costs CPU without adding overlap.
+	pages := make(chan shard.Page)
 	readerDone := make(chan struct{})
 	go p.read(readCtx, pages, readerDone)
 
@@ -336,7 +339,8 @@ func (p *processor) apply(pr progress) {
 
 // read reads the shard — polling GetRecords, or through the enhanced
 // fan-out consumer — and hands pages to run until the shard ends or ctx is
-// done. The channel holds one page, which bounds read-ahead.
+// done. The channel is unbuffered, so the reader holds at most one page
+// that run has not taken, which bounds read-ahead.
 func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan<- struct{}) {
 	defer close(done)
 	defer close(pages)
@@ -423,8 +427,8 @@ func (p *processor) add(now time.Time, page shard.Page) {
 	p.m.counters.polled.Add(int64(len(page.Records)))
 	if len(p.lanes) == 1 && p.m.filter == nil {
 		// The common case: convert straight into the lane's batcher.
-		p.lanes[0].batch.AddFunc(now, len(page.Records), func(dst []events.KinesisEventRecord) {
-			event.ConvertPage(dst, p.src, page.Records)
+		p.lanes[0].batch.AddFunc(now, len(page.Records), func(dst []events.KinesisEventRecord, first int) {
+			event.ConvertPage(dst, p.src, page.Records[first:first+len(dst)])
 			p.wm.RegisterEach(0, len(dst), func(i int) string { return dst[i].Kinesis.SequenceNumber })
 		})
 		p.polled(page, 0)

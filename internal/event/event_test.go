@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -231,6 +232,9 @@ func TestConvertPageMatchesConvert(t *testing.T) {
 		if i%7 == 0 {
 			recs[i].SequenceNumber = nil
 		}
+		if i%5 == 0 {
+			recs[i].PartitionKey = nil
+		}
 	}
 	got := make([]events.KinesisEventRecord, len(recs))
 	event.ConvertPage(got, src, recs)
@@ -243,5 +247,34 @@ func TestConvertPageMatchesConvert(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(10, func() { event.ConvertPage(got, src, recs) }); n > 1 {
 		t.Errorf("ConvertPage allocates %v times per page, want 1", n)
+	}
+}
+
+// TestConvertPageCopiesStrings checks that the records ConvertPage builds do
+// not point into the SDK's per-record strings, which can then be collected
+// while the records wait for their batch.
+func TestConvertPageCopiesStrings(t *testing.T) {
+	src := &event.Source{StreamARN: "arn:aws:kinesis:us-east-2:123456789012:stream/s", Region: "us-east-2", ShardID: "shardId-000000000006"}
+	recs := make([]types.Record, 50)
+	for i := range recs {
+		seq, key := fmt.Sprintf("4959%052d", i), fmt.Sprintf("key-%d", i)
+		recs[i] = types.Record{SequenceNumber: &seq, PartitionKey: &key, Data: []byte{byte(i)}}
+	}
+	got := make([]events.KinesisEventRecord, len(recs))
+	event.ConvertPage(got, src, recs)
+	for i := range recs {
+		k := &got[i].Kinesis
+		if k.SequenceNumber != *recs[i].SequenceNumber || k.PartitionKey != *recs[i].PartitionKey {
+			t.Fatalf("record %d: sequence %q key %q, want %q %q", i, k.SequenceNumber, k.PartitionKey, *recs[i].SequenceNumber, *recs[i].PartitionKey)
+		}
+		if unsafe.StringData(k.SequenceNumber) == unsafe.StringData(*recs[i].SequenceNumber) {
+			t.Errorf("record %d: sequenceNumber shares the SDK's string", i)
+		}
+		if unsafe.StringData(k.PartitionKey) == unsafe.StringData(*recs[i].PartitionKey) {
+			t.Errorf("record %d: partitionKey shares the SDK's string", i)
+		}
+		if want := src.ShardID + ":" + k.SequenceNumber; got[i].EventID != want {
+			t.Errorf("record %d: eventID %q, want %q", i, got[i].EventID, want)
+		}
 	}
 }
