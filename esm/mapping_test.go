@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -518,6 +519,35 @@ func TestBacklogInvokedBackToBack(t *testing.T) {
 		}
 		if got := len(c.batchSizes()); got != 250 {
 			t.Errorf("got %d batches, want 250", got)
+		}
+	})
+}
+
+// TestReadAheadIsOnePage holds the first batch in the handler and requires
+// the shard to have read exactly one page beyond it: the reader fetches the
+// next page while the lane invokes, and stops there, so that a shard keeps
+// at most two pages in memory for the garbage collector to mark.
+func TestReadAheadIsOnePage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		kc := kinesistest.New()
+		arn := createStream(t, kc, "ahead", 1)
+		put(t, kc, "ahead", makeRecs("a", 50000, 1))
+		release := make(chan struct{})
+		var batches atomic.Int32
+		h := func(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+			if batches.Add(1) == 1 {
+				<-release
+			}
+			return events.KinesisEventResponse{}, nil
+		}
+		stop := run(t, newMapping(t, kc, arn, h, esm.StartingPosition(esm.TrimHorizon), esm.BatchSize(10000)))
+		time.Sleep(10 * time.Second)
+		if got := kc.Calls("GetRecords"); got != 2 {
+			t.Errorf("GetRecords calls while the first batch is invoked: got %d, want 2 (its page and the next)", got)
+		}
+		close(release)
+		if err := stop(); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -24,10 +24,6 @@ import (
 	"github.com/esmkit/esmkit/window"
 )
 
-// readAhead is how many records a shard reads beyond what its lanes are
-// invoking before it stops reading: one full GetRecords page.
-const readAhead = shard.MaxLimit
-
 // processor owns one shard. Its goroutines form a small tree:
 //
 //	run (supervisor): routes records to lanes, owns every lane's batcher,
@@ -202,7 +198,13 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 	timer.Stop()
 	defer timer.Stop()
 
-	maxPending := readAhead + len(p.lanes)*p.m.cfg.batchSize
+	// run takes the next page only while fewer records are pending than
+	// the lanes' batches hold. While a lane invokes a full batch, the next
+	// page waits with the reader, which has fetched it meanwhile, and is
+	// converted when the lane is done. Pending records are what the garbage
+	// collector marks on every cycle, so a deeper read-ahead costs CPU
+	// without adding overlap.
+	maxPending := len(p.lanes) * p.m.cfg.batchSize
 	var endSeen, draining bool
 	var drainTimeout <-chan time.Time
 	for {
