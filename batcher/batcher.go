@@ -153,32 +153,37 @@ func (b *Batcher[T]) Add(now time.Time, items ...T) {
 	b.measure(old)
 }
 
-// AddFunc appends n items that fill writes in place, which saves copying
-// large items through a slice of their own. fill is called for consecutive
-// chunks of the n items, in order: dst (zeroed) is the chunk and first the
-// index of dst[0] among the n. Each chunk is measured as soon as it is
-// filled, while it is still in the CPU's cache. Otherwise it is Add.
-func (b *Batcher[T]) AddFunc(now time.Time, n int, fill func(dst []T, first int)) {
-	if n <= 0 {
+// AddOwned appends items, whose sizes (Size.Item of each) the caller has
+// measured, and takes ownership of their array: when nothing is pending it
+// becomes the queue itself, so a page of large items is neither copied nor
+// measured again. The caller must not use items or sizes afterwards.
+// Otherwise it is Add.
+func (b *Batcher[T]) AddOwned(now time.Time, items []T, sizes []int) {
+	if len(items) != len(sizes) {
+		panic(fmt.Sprintf("batcher: AddOwned with %d items and %d sizes", len(items), len(sizes)))
+	}
+	if len(items) == 0 {
 		return
 	}
 	if b.Len() == 0 {
 		b.start = now
+		// Full slices: the queue never writes past them, as it never
+		// writes into room it did not allocate.
+		b.items, b.sizes, b.head = items[:len(items):len(items)], sizes[:len(sizes):len(sizes)], 0
+		for _, s := range sizes {
+			b.bytes += s
+		}
+		b.grow()
+		return
 	}
-	b.reserve(n)
-	old := len(b.items)
-	for i := 0; i < n; i += fillChunk {
-		j := min(i+fillChunk, n)
-		b.items = b.items[:old+j] // never written since allocated: zero
-		fill(b.items[old+i:old+j], i)
-		b.measure(old + i)
+	b.reserve(len(items))
+	b.items = append(b.items, items...)
+	b.sizes = append(b.sizes, sizes...)
+	for _, s := range sizes {
+		b.bytes += s
 	}
+	b.grow()
 }
-
-// fillChunk is how many items AddFunc fills at a time: few enough that a
-// chunk of Kinesis event records (224 bytes each) stays in a core's L1
-// cache between being filled and being measured.
-const fillChunk = 128
 
 // measure sizes the items appended from index old on, then grows the next
 // batch over them.

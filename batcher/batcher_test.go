@@ -381,20 +381,13 @@ func TestTakenBatchesStayIntact(t *testing.T) {
 			next++
 		}
 		if rng.IntN(3) == 0 {
-			start := next
 			k := rng.IntN(300)
-			b.AddFunc(t0, k, func(dst []int, first int) {
-				if first != next-start {
-					t.Fatalf("AddFunc: chunk starts at %d, want %d", first, next-start)
-				}
-				for i := range dst {
-					if dst[i] != 0 {
-						t.Fatalf("AddFunc: dst[%d] = %d, want zero", i, dst[i])
-					}
-					dst[i] = next
-					next++
-				}
-			})
+			items := make([]int, k, k+rng.IntN(2)*5) // spare room the queue must not use
+			for i := range items {
+				items[i] = next
+				next++
+			}
+			b.AddOwned(t0, items, make([]int, k))
 		}
 		for range rng.IntN(4) {
 			if batch := b.Take(t0); batch != nil {
@@ -418,4 +411,56 @@ func TestTakenBatchesStayIntact(t *testing.T) {
 	if want != next {
 		t.Fatalf("got %d items back, want %d", want, next)
 	}
+}
+
+// TestAddOwnedMatchesAdd feeds the same items, with random sizes, to one
+// Batcher through Add and to another through AddOwned with the sizes
+// measured beforehand, and requires the same batches; AddOwned must not
+// measure again, and a page added to an empty Batcher and taken whole must
+// come back in its own array.
+func TestAddOwnedMatchesAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	sizeOf := func(v *int) int { return 1 + *v%97 }
+	measured := 0
+	counting := batcher.Size[int]{Item: func(v *int) int { measured++; return sizeOf(v) }, Envelope: 2, Separator: 1}
+	limits := batcher.Limits{Count: 40, Bytes: 900}
+	viaAdd := mustNew(t, limits, batcher.Size[int]{Item: sizeOf, Envelope: 2, Separator: 1})
+	viaOwned := mustNew(t, limits, counting)
+	next := 0
+	for round := range 3000 {
+		k := rng.IntN(60)
+		items, sizes := make([]int, k), make([]int, k)
+		for i := range items {
+			items[i] = next * 7919 % 1000
+			sizes[i] = sizeOf(&items[i])
+			next++
+		}
+		viaAdd.Add(t0, items...)
+		viaOwned.AddOwned(t0, items, sizes)
+		for range rng.IntN(3) {
+			a, o := viaAdd.Take(t0), viaOwned.Take(t0)
+			if !reflect.DeepEqual(a, o) {
+				t.Fatalf("round %d: Add gives batch %v, AddOwned %v", round, a, o)
+			}
+			if viaAdd.Bytes() != viaOwned.Bytes() || viaAdd.Len() != viaOwned.Len() {
+				t.Fatalf("round %d: Add leaves %d items of %d bytes, AddOwned %d of %d", round, viaAdd.Len(), viaAdd.Bytes(), viaOwned.Len(), viaOwned.Bytes())
+			}
+		}
+	}
+	if measured != 0 {
+		t.Errorf("AddOwned measured %d items again", measured)
+	}
+
+	b := mustNew(t, batcher.Limits{Count: 10}, batcher.Size[int]{})
+	page := []int{1, 2, 3, 4}
+	b.AddOwned(t0, page, make([]int, len(page)))
+	if got := b.Take(t0); &got[0] != &page[0] || len(got) != len(page) {
+		t.Errorf("a page taken whole was copied: got %v at %p, want its own array %p", got, &got[0], &page[0])
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("AddOwned with fewer sizes than items did not panic")
+		}
+	}()
+	b.AddOwned(t0, []int{1, 2}, []int{1})
 }

@@ -156,7 +156,7 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 	// Unbuffered: the reader holds at most the one page run has not taken.
 	// Every page waiting here is memory the garbage collector marks again
 	// on each cycle, so a deeper queue costs CPU without adding overlap.
-	pages := make(chan shard.Page)
+	pages := make(chan readPage)
 	readerDone := make(chan struct{})
 	go p.read(readCtx, pages, readerDone)
 
@@ -217,7 +217,7 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 		if draining && p.idle() {
 			return false, nil
 		}
-		var recv <-chan shard.Page
+		var recv <-chan readPage
 		if !endSeen && !draining && p.wm.Pending() < maxPending {
 			recv = pages
 		}
@@ -343,7 +343,7 @@ func (p *processor) apply(pr progress) {
 // fan-out consumer — and hands pages to run until the shard ends or ctx is
 // done. The channel is unbuffered, so the reader holds at most one page
 // that run has not taken, which bounds read-ahead.
-func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan<- struct{}) {
+func (p *processor) read(ctx context.Context, pages chan<- readPage, done chan<- struct{}) {
 	defer close(done)
 	defer close(pages)
 	r := p.reader()
@@ -351,6 +351,7 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 		defer func() { _ = c.Close() }()
 	}
 	bo := backoff.Backoff{Initial: time.Second, Max: 30 * time.Second}
+	size := sizeFunc(event.NewSizer(p.src))
 	for {
 		page, err := r.Next(ctx)
 		if err != nil {
@@ -371,12 +372,13 @@ func (p *processor) read(ctx context.Context, pages chan<- shard.Page, done chan
 		bo.Reset()
 		// Empty pages are handed over too: they carry MillisBehindLatest
 		// and count as polls.
+		rp := p.convert(page, size) // page is dead from here on
 		select {
-		case pages <- page:
+		case pages <- rp:
 		case <-ctx.Done():
 			return
 		}
-		if page.End {
+		if rp.End {
 			return
 		}
 	}
@@ -415,29 +417,60 @@ func (p *processor) reader() shard.Reader {
 	})
 }
 
-// add converts a page's records to Lambda event records, once, sharing
-// Data, and in shard order either finishes each at once (filtered out) or
-// routes it to its partition key's lane.
-func (p *processor) add(now time.Time, page shard.Page) {
+// readPage is a page converted by the reader: the Lambda event record of
+// each of its records and their sizes, without the SDK's records.
+type readPage struct {
+	shard.Page
+	events []events.KinesisEventRecord
+	sizes  []int
+}
+
+// convert turns page's records into Lambda event records, once, sharing
+// Data, measuring each while it is in cache. It runs on the reader's
+// goroutine, as soon as the page is read, so the SDK's records (several
+// objects each) are garbage at once instead of waiting, marked by every
+// collection, until run takes the page.
+func (p *processor) convert(page shard.Page, size func(*events.KinesisEventRecord) int) readPage {
+	rp := readPage{Page: page}
+	rp.Records = nil
+	if len(page.Records) == 0 {
+		return rp
+	}
+	rp.events = make([]events.KinesisEventRecord, len(page.Records))
+	rp.sizes = make([]int, len(page.Records))
+	for i := 0; i < len(rp.events); i += convertChunk {
+		j := min(i+convertChunk, len(rp.events))
+		event.ConvertPage(rp.events[i:j], p.src, page.Records[i:j])
+		for k := i; k < j; k++ {
+			rp.sizes[k] = size(&rp.events[k])
+		}
+	}
+	return rp
+}
+
+// convertChunk is how many records convert converts before measuring them:
+// few enough (224 bytes each) to stay in a core's L1 cache.
+const convertChunk = 128
+
+// add routes a page's records in shard order: each is finished at once
+// (filtered out) or goes to its partition key's lane.
+func (p *processor) add(now time.Time, page readPage) {
 	p.status.mu.Lock()
 	p.status.millisBehind = page.MillisBehindLatest
 	p.status.mu.Unlock()
-	if len(page.Records) == 0 {
+	recs := page.events
+	if len(recs) == 0 {
 		p.polled(page, 0)
 		return
 	}
-	p.m.counters.polled.Add(int64(len(page.Records)))
+	p.m.counters.polled.Add(int64(len(recs)))
 	if len(p.lanes) == 1 && p.m.filter == nil {
-		// The common case: convert straight into the lane's batcher.
-		p.lanes[0].batch.AddFunc(now, len(page.Records), func(dst []events.KinesisEventRecord, first int) {
-			event.ConvertPage(dst, p.src, page.Records[first:first+len(dst)])
-			p.wm.RegisterEach(0, len(dst), func(i int) string { return dst[i].Kinesis.SequenceNumber })
-		})
+		// The common case: the page's array becomes the lane's queue.
+		p.lanes[0].batch.AddOwned(now, recs, page.sizes)
+		p.wm.RegisterEach(0, len(recs), func(i int) string { return recs[i].Kinesis.SequenceNumber })
 		p.polled(page, 0)
 		return
 	}
-	recs := make([]events.KinesisEventRecord, len(page.Records))
-	event.ConvertPage(recs, p.src, page.Records)
 	filtered := 0
 	for i := range recs {
 		r := &recs[i]
@@ -465,12 +498,12 @@ func (p *processor) add(now time.Time, page shard.Page) {
 }
 
 // polled publishes a page that was read.
-func (p *processor) polled(page shard.Page, filtered int) {
+func (p *processor) polled(page readPage, filtered int) {
 	p.status.mu.Lock()
 	p.status.pending = p.wm.Pending()
 	p.status.mu.Unlock()
 	for _, h := range p.m.hooks.poll {
-		h.OnPoll(PollEvent{ShardID: p.shardID, Records: len(page.Records), Filtered: filtered, MillisBehindLatest: page.MillisBehindLatest})
+		h.OnPoll(PollEvent{ShardID: p.shardID, Records: len(page.events), Filtered: filtered, MillisBehindLatest: page.MillisBehindLatest})
 	}
 }
 
