@@ -310,9 +310,10 @@ func (b *Batcher[T]) grow() {
 }
 
 // reserve makes room to append k entries: when the array has no unwritten
-// room left, the pending entries move to a new array with room for them
-// and twice k (or for k alone, when nothing is pending: a page added to an
-// empty Batcher and taken whole is never copied). An array stays alive only
+// room left, the pending entries move to a new array twice the size they
+// and the k need, so that adding items one at a time costs amortised O(1)
+// copies each (or to one of exactly k, when nothing is pending: a page
+// added to an empty Batcher and taken whole is never copied). An array stays alive only
 // while a batch taken from it or a pending entry does, so memory stays
 // within a small multiple of the most items ever pending plus the batches
 // in use.
@@ -322,7 +323,7 @@ func (b *Batcher[T]) reserve(k int) {
 		return
 	}
 	live := b.Len()
-	n := max(live+2*k, 16)
+	n := max(2*(live+k), 16)
 	if live == 0 {
 		n = max(k, 16)
 	}

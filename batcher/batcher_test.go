@@ -464,3 +464,25 @@ func TestAddOwnedMatchesAdd(t *testing.T) {
 	}()
 	b.AddOwned(t0, []int{1, 2}, []int{1})
 }
+
+// TestAddOneAtATimeGrowsGeometrically adds items one by one, as esm does
+// for a page it spreads over several lanes, and requires the queue to move
+// to a new array O(log n) times, not O(n): each move copies every pending
+// item.
+func TestAddOneAtATimeGrowsGeometrically(t *testing.T) {
+	const n = 20000
+	b := mustNew(t, batcher.Limits{Count: n}, batcher.Size[int]{})
+	allocs := testing.AllocsPerRun(1, func() {
+		for i := range n {
+			b.Add(t0, i)
+		}
+		for b.Len() > 0 {
+			b.Take(t0)
+		}
+	})
+	// Two arrays (items and sizes) per move; doubling from 16 to 20000
+	// takes 11 moves.
+	if allocs > 30 {
+		t.Errorf("adding %d items one at a time allocated %v times, want O(log n)", n, allocs)
+	}
+}

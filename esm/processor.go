@@ -205,6 +205,11 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 	// collector marks on every cycle, so a deeper read-ahead costs CPU
 	// without adding overlap.
 	maxPending := len(p.lanes) * p.m.cfg.batchSize
+	if len(p.lanes) > 1 {
+		// A page's records spread unevenly over several lanes: one more
+		// page keeps busy the lanes that run out first.
+		maxPending += shard.MaxLimit
+	}
 	var endSeen, draining bool
 	var drainTimeout <-chan time.Time
 	for {
