@@ -89,19 +89,28 @@ type Batcher[T any] struct {
 	limits Limits
 	size   Size[T]
 
-	// items[head:] are the pending items, oldest first, and sizes[head:]
-	// their sizes. items[:head] were handed out by Take and belong to the
-	// callers: the Batcher never writes them again. items[len:cap] has never
-	// been written, so it is zero. Appends go there; when it runs out, the
-	// pending items move to a new array and the old one is left to the
-	// batches that use it. A drained Batcher drops its array.
-	items []T
-	sizes []int
-	head  int
+	// carry, then items[head:], are the pending items, oldest first, with
+	// their sizes in carrySizes and sizes[head:]. items[:head] were handed
+	// out by Take and belong to the callers: the Batcher never writes them
+	// again. items[len:cap] has never been written, so it is zero. Appends
+	// go there; when it runs out, the pending items move to a new array and
+	// the old one is left to the batches that use it. A drained Batcher
+	// drops its arrays.
+	//
+	// carry is what was pending when AddOwned gave the queue the caller's
+	// array, left where it was instead of being copied with that array. A
+	// batch within carry is a slice of it; the one batch that spans carry
+	// and items is copied into an array of its own, which copies at most a
+	// batch where merging would copy the whole new array.
+	items      []T
+	sizes      []int
+	head       int
+	carry      []T
+	carrySizes []int
 	bytes int       // Σ sizes of the pending items
 	start time.Time // window start of the pending items, if any
 
-	// The next batch is items[head : head+n]; it is kept up to date by grow
+	// The next batch is the first n pending items; it is kept up to date by grow
 	// so that Ready is O(1) and each item is measured into a batch once.
 	// Invariant: full, or n == Len().
 	n      int
@@ -130,7 +139,15 @@ func New[T any](l Limits, s Size[T]) (*Batcher[T], error) {
 
 // Len returns the number of pending items, including read-ahead beyond the
 // next batch.
-func (b *Batcher[T]) Len() int { return len(b.items) - b.head }
+func (b *Batcher[T]) Len() int { return len(b.carry) + len(b.items) - b.head }
+
+// sizeAt returns the size of pending item i.
+func (b *Batcher[T]) sizeAt(i int) int {
+	if i < len(b.carry) {
+		return b.carrySizes[i]
+	}
+	return b.sizes[b.head+i-len(b.carry)]
+}
 
 // Bytes returns Σ Size.Item over the pending items, without Envelope or
 // separators: a measure for bounding read-ahead.
@@ -154,9 +171,10 @@ func (b *Batcher[T]) Add(now time.Time, items ...T) {
 }
 
 // AddOwned appends items, whose sizes (Size.Item of each) the caller has
-// measured, and takes ownership of their array: when nothing is pending it
-// becomes the queue itself, so a page of large items is neither copied nor
-// measured again. The caller must not use items or sizes afterwards.
+// measured, and takes ownership of their array, which becomes the queue
+// itself: a page of large items is neither copied nor measured again. Items
+// already pending stay in their array, ahead of it, and only the batch that
+// spans both is copied. The caller must not use items or sizes afterwards.
 // Otherwise it is Add.
 func (b *Batcher[T]) AddOwned(now time.Time, items []T, sizes []int) {
 	if len(items) != len(sizes) {
@@ -167,8 +185,15 @@ func (b *Batcher[T]) AddOwned(now time.Time, items []T, sizes []int) {
 	}
 	if b.Len() == 0 {
 		b.start = now
+	}
+	if len(b.carry) == 0 {
 		// Full slices: the queue never writes past them, as it never
 		// writes into room it did not allocate.
+		tail := len(b.items)
+		b.carry, b.carrySizes = b.items[b.head:tail:tail], b.sizes[b.head:tail:tail]
+		if len(b.carry) == 0 {
+			b.carry, b.carrySizes = nil, nil
+		}
 		b.items, b.sizes, b.head = items[:len(items):len(items)], sizes[:len(sizes):len(sizes)], 0
 		for _, s := range sizes {
 			b.bytes += s
@@ -176,6 +201,8 @@ func (b *Batcher[T]) AddOwned(now time.Time, items []T, sizes []int) {
 		b.grow()
 		return
 	}
+	// A third array: rare enough (pages arrive after the previous one is
+	// mostly taken) to merge it by copying.
 	b.reserve(len(items))
 	b.items = append(b.items, items...)
 	b.sizes = append(b.sizes, sizes...)
@@ -256,7 +283,10 @@ func (b *Batcher[T]) At(i int) T {
 	if i < 0 || i >= b.Len() {
 		panic(fmt.Sprintf("batcher: At(%d) with %d pending items", i, b.Len()))
 	}
-	return b.items[b.head+i]
+	if i < len(b.carry) {
+		return b.carry[i]
+	}
+	return b.items[b.head+i-len(b.carry)]
 }
 
 // take removes and returns the first n pending items, n ≤ b.n.
@@ -264,12 +294,39 @@ func (b *Batcher[T]) take(now time.Time, n int) []T {
 	if n == 0 {
 		return nil
 	}
-	end := b.head + n
-	out := b.items[b.head:end:end]
-	for _, s := range b.sizes[b.head:end] {
-		b.bytes -= s
+	var out []T
+	switch c := len(b.carry); {
+	case c == 0:
+		end := b.head + n
+		out = b.items[b.head:end:end]
+		for _, s := range b.sizes[b.head:end] {
+			b.bytes -= s
+		}
+		b.head = end
+	case n <= c:
+		out = b.carry[:n:n]
+		for _, s := range b.carrySizes[:n] {
+			b.bytes -= s
+		}
+		b.carry, b.carrySizes = b.carry[n:], b.carrySizes[n:]
+		if len(b.carry) == 0 {
+			b.carry, b.carrySizes = nil, nil
+		}
+	default:
+		// The batch spans carry and items: it gets an array of its own.
+		k := n - c
+		out = make([]T, n)
+		copy(out, b.carry)
+		copy(out[c:], b.items[b.head:b.head+k])
+		for _, s := range b.carrySizes {
+			b.bytes -= s
+		}
+		for _, s := range b.sizes[b.head : b.head+k] {
+			b.bytes -= s
+		}
+		b.head += k
+		b.carry, b.carrySizes = nil, nil
 	}
-	b.head = end
 	b.n, b.nBytes, b.full = 0, 0, false
 	if b.Len() == 0 {
 		// Drop the array, so that a drained Batcher retains nothing; the
@@ -288,12 +345,12 @@ func (b *Batcher[T]) take(now time.Time, n int) []T {
 // per item.
 func (b *Batcher[T]) grow() {
 	l, s := b.limits, b.size
-	for !b.full && b.head+b.n < len(b.items) {
+	for !b.full && b.n < b.Len() {
 		if b.n == l.Count {
 			b.full = true
 			break
 		}
-		sz := b.sizes[b.head+b.n]
+		sz := b.sizeAt(b.n)
 		if b.n == 0 {
 			b.nBytes = s.Envelope + sz // the first item always fits
 		} else if l.Bytes > 0 && b.nBytes+s.Separator+sz > l.Bytes {
@@ -322,7 +379,7 @@ func (b *Batcher[T]) reserve(k int) {
 	if len(b.items)+k <= cap(b.items) {
 		return
 	}
-	live := b.Len()
+	live := len(b.items) - b.head // carry stays where it is
 	n := max(2*(live+k), 16)
 	if live == 0 {
 		n = max(k, 16)

@@ -438,7 +438,16 @@ func TestAddOwnedMatchesAdd(t *testing.T) {
 		viaAdd.Add(t0, items...)
 		viaOwned.AddOwned(t0, items, sizes)
 		for range rng.IntN(3) {
-			a, o := viaAdd.Take(t0), viaOwned.Take(t0)
+			var a, o []int
+			if rng.IntN(4) == 0 {
+				m := 1 + rng.IntN(50)
+				a, o = viaAdd.TakeN(t0, m), viaOwned.TakeN(t0, m)
+			} else {
+				a, o = viaAdd.Take(t0), viaOwned.Take(t0)
+			}
+			if viaAdd.Len() > 0 && viaAdd.At(0) != viaOwned.At(0) {
+				t.Fatalf("round %d: At(0) %d via Add, %d via AddOwned", round, viaAdd.At(0), viaOwned.At(0))
+			}
 			if !reflect.DeepEqual(a, o) {
 				t.Fatalf("round %d: Add gives batch %v, AddOwned %v", round, a, o)
 			}
@@ -484,5 +493,30 @@ func TestAddOneAtATimeGrowsGeometrically(t *testing.T) {
 	// takes 11 moves.
 	if allocs > 30 {
 		t.Errorf("adding %d items one at a time allocated %v times, want O(log n)", n, allocs)
+	}
+}
+
+// TestAddOwnedLeavesPendingItemsInPlace adds a page while items of the
+// previous one are pending: only the batch spanning both is copied, and the
+// batches after it are slices of the new page's own array.
+func TestAddOwnedLeavesPendingItemsInPlace(t *testing.T) {
+	b := mustNew(t, batcher.Limits{Count: 4}, batcher.Size[int]{})
+	first := []int{0, 1, 2, 3, 4, 5}
+	b.AddOwned(t0, first, make([]int, len(first)))
+	if got := b.Take(t0); &got[0] != &first[0] {
+		t.Fatalf("first batch %v was copied", got)
+	}
+	second := []int{6, 7, 8, 9, 10, 11, 12, 13}
+	b.AddOwned(t0, second, make([]int, len(second)))
+	spanning := b.Take(t0)
+	if want := []int{4, 5, 6, 7}; !reflect.DeepEqual(spanning, want) {
+		t.Fatalf("spanning batch %v, want %v", spanning, want)
+	}
+	next := b.Take(t0)
+	if want := []int{8, 9, 10, 11}; !reflect.DeepEqual(next, want) || &next[0] != &second[2] {
+		t.Errorf("batch after the spanning one: %v at %p, want %v in the page's array at %p", next, &next[0], want, &second[2])
+	}
+	if got := b.Take(t0); !reflect.DeepEqual(got, []int{12, 13}) || b.Len() != 0 {
+		t.Errorf("last batch %v with %d left, want [12 13] and none", got, b.Len())
 	}
 }
