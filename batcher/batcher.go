@@ -107,8 +107,8 @@ type Batcher[T any] struct {
 	head       int
 	carry      []T
 	carrySizes []int
-	bytes int       // Σ sizes of the pending items
-	start time.Time // window start of the pending items, if any
+	bytes      int       // Σ sizes of the pending items
+	start      time.Time // window start of the pending items, if any
 
 	// The next batch is the first n pending items; it is kept up to date by grow
 	// so that Ready is O(1) and each item is measured into a batch once.
