@@ -367,13 +367,13 @@ func (b *Batcher[T]) grow() {
 }
 
 // reserve makes room to append k entries: when the array has no unwritten
-// room left, the pending entries move to a new array twice the size they
-// and the k need, so that adding items one at a time costs amortised O(1)
-// copies each (or to one of exactly k, when nothing is pending: a page
-// added to an empty Batcher and taken whole is never copied). An array stays alive only
-// while a batch taken from it or a pending entry does, so memory stays
-// within a small multiple of the most items ever pending plus the batches
-// in use.
+// room left, the pending entries of items move to a new array twice the
+// size they and the k need, so that adding items one at a time costs
+// amortised O(1) copies each (or to one of exactly k, when none is
+// pending: a page added to an empty Batcher and taken whole is never
+// copied). An array stays alive only while a batch taken from it or a
+// pending entry does, so memory stays within a small multiple of the most
+// items ever pending plus the batches in use.
 func (b *Batcher[T]) reserve(k int) {
 	// items and sizes always have equal lengths and capacities.
 	if len(b.items)+k <= cap(b.items) {

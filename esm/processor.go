@@ -200,10 +200,9 @@ func (p *processor) run(ctx context.Context, drain <-chan struct{}) (ended bool,
 
 	// run takes the next page only while fewer records are pending than
 	// the lanes' batches hold. While a lane invokes a full batch, the next
-	// page waits with the reader, which has fetched it meanwhile, and is
-	// converted when the lane is done. Pending records are what the garbage
-	// collector marks on every cycle, so a deeper read-ahead costs CPU
-	// without adding overlap.
+	// page waits, read and converted, with the reader. Pending records are
+	// what the garbage collector marks on every cycle, so a deeper
+	// read-ahead costs CPU without adding overlap.
 	maxPending := len(p.lanes) * p.m.cfg.batchSize
 	if len(p.lanes) > 1 {
 		// A page's records spread unevenly over several lanes: one more
@@ -356,7 +355,12 @@ func (p *processor) read(ctx context.Context, pages chan<- readPage, done chan<-
 		defer func() { _ = c.Close() }()
 	}
 	bo := backoff.Backoff{Initial: time.Second, Max: 30 * time.Second}
-	size := sizeFunc(event.NewSizer(p.src))
+	// Sizes are measured here only for a page that becomes a lane's queue
+	// whole; records spread over lanes are measured as they are added.
+	var size func(*events.KinesisEventRecord) int
+	if p.pageIsQueue() {
+		size = sizeFunc(event.NewSizer(p.src))
+	}
 	for {
 		page, err := r.Next(ctx)
 		if err != nil {
@@ -431,7 +435,8 @@ type readPage struct {
 }
 
 // convert turns page's records into Lambda event records, once, sharing
-// Data, measuring each while it is in cache. It runs on the reader's
+// Data, and measures each with size, if not nil, while it is in cache. It
+// runs on the reader's
 // goroutine, as soon as the page is read, so the SDK's records (several
 // objects each) are garbage at once instead of waiting, marked by every
 // collection, until run takes the page.
@@ -442,11 +447,13 @@ func (p *processor) convert(page shard.Page, size func(*events.KinesisEventRecor
 		return rp
 	}
 	rp.events = make([]events.KinesisEventRecord, len(page.Records))
-	rp.sizes = make([]int, len(page.Records))
+	if size != nil {
+		rp.sizes = make([]int, len(page.Records))
+	}
 	for i := 0; i < len(rp.events); i += convertChunk {
 		j := min(i+convertChunk, len(rp.events))
 		event.ConvertPage(rp.events[i:j], p.src, page.Records[i:j])
-		for k := i; k < j; k++ {
+		for k := i; size != nil && k < j; k++ {
 			rp.sizes[k] = size(&rp.events[k])
 		}
 	}
@@ -456,6 +463,11 @@ func (p *processor) convert(page shard.Page, size func(*events.KinesisEventRecor
 // convertChunk is how many records convert converts before measuring them:
 // few enough (224 bytes each) to stay in a core's L1 cache.
 const convertChunk = 128
+
+// pageIsQueue reports whether every record of a page goes to the one lane:
+// no filter, ParallelizationFactor 1. Then the page's array becomes the
+// lane's queue.
+func (p *processor) pageIsQueue() bool { return len(p.lanes) == 1 && p.m.filter == nil }
 
 // add routes a page's records in shard order: each is finished at once
 // (filtered out) or goes to its partition key's lane.
@@ -469,7 +481,7 @@ func (p *processor) add(now time.Time, page readPage) {
 		return
 	}
 	p.m.counters.polled.Add(int64(len(recs)))
-	if len(p.lanes) == 1 && p.m.filter == nil {
+	if p.pageIsQueue() {
 		// The common case: the page's array becomes the lane's queue.
 		p.lanes[0].batch.AddOwned(now, recs, page.sizes)
 		p.wm.RegisterEach(0, len(recs), func(i int) string { return recs[i].Kinesis.SequenceNumber })
