@@ -35,18 +35,22 @@ import (
 // Each call is amortised O(1) per record and does not allocate once the
 // Watermark has grown to its largest window: the records between the
 // checkpoint and the newest registered record ([Watermark.Pending]). The
-// window is a ring that keeps its largest size, so a caller bounds memory by
-// bounding the window.
+// window is a ring of entries, one per record or one per RegisterEach run,
+// that keeps its largest size, so a caller bounds memory by bounding the
+// window; registering a page as a run keeps the ring small, which the
+// garbage collector scans on every cycle.
 type Watermark struct {
 	mu sync.Mutex // guards every field below
 
-	// ring[head], ring[head+1 mod len], … are the n records of the window,
-	// oldest first. len(ring) is 0 or a power of two. The record at head is
-	// unfinished whenever n > 0: the watermark is moved past finished
-	// records as soon as they are finished.
-	ring []entry
-	head int
-	n    int
+	// ring[head], ring[head+1 mod len], … are the entries of the window,
+	// oldest first: a record each, or a run of records from RegisterEach.
+	// len(ring) is 0 or a power of two. n counts the records of the window.
+	// The first record not yet passed is unfinished whenever n > 0: the
+	// watermark is moved past finished records as soon as they are finished.
+	ring    []entry
+	head    int
+	entries int
+	n       int
 
 	// lanes[i] counts the records of lane i; lanes grows to the highest lane
 	// registered.
@@ -57,10 +61,29 @@ type Watermark struct {
 	asked uint64 // moves when Checkpoint was last called
 }
 
-// entry is one record in the window.
+// entry is one record in the window, or a run of count records of one lane
+// registered together, whose sequence numbers seqAt gives. off records of
+// it are passed already.
 type entry struct {
-	seq  string
-	lane int // or skipped
+	seq   string           // a single record's
+	seqAt func(int) string // a run's, or nil
+	lane  int              // or skipped
+	count int
+	off   int
+}
+
+// lastSeq returns the last non-empty sequence number among records
+// [from, to) of e, or "".
+func (e *entry) lastSeq(from, to int) string {
+	if e.seqAt == nil {
+		return e.seq
+	}
+	for i := to - 1; i >= from; i-- {
+		if s := e.seqAt(i); s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // skipped is the lane of a record that was finished when registered.
@@ -85,11 +108,14 @@ func (w *Watermark) Register(lane int, seq string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.openLaneLocked(lane, 1)
-	w.pushLocked(entry{seq: seq, lane: lane})
+	w.pushLocked(entry{seq: seq, lane: lane, count: 1})
 }
 
 // RegisterEach is Register(lane, seq(i)) for i from 0 to n-1, under one
-// lock: for a page of records bound for the same lane.
+// lock and as one entry of the window: for a page of records bound for the
+// same lane. The Watermark keeps seq, and what it refers to, until every
+// one of the n records is passed; it calls seq only for the records where
+// the watermark stops or passes, under its lock.
 func (w *Watermark) RegisterEach(lane, n int, seq func(i int) string) {
 	if n <= 0 {
 		return
@@ -97,9 +123,7 @@ func (w *Watermark) RegisterEach(lane, n int, seq func(i int) string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.openLaneLocked(lane, n)
-	for i := range n {
-		w.pushLocked(entry{seq: seq(i), lane: lane})
-	}
+	w.pushLocked(entry{seqAt: seq, lane: lane, count: n})
 }
 
 // openLaneLocked counts n more unfinished records on lane, growing lanes to
@@ -126,7 +150,7 @@ func (w *Watermark) Skip(seq string) (moved bool) {
 		// Nothing unfinished before it: pass it at once.
 		return w.moveLocked(seq)
 	}
-	w.pushLocked(entry{seq: seq, lane: skipped})
+	w.pushLocked(entry{seq: seq, lane: skipped, count: 1})
 	return false
 }
 
@@ -195,21 +219,28 @@ func (w *Watermark) openLocked(lane int) int {
 func (w *Watermark) advanceLocked() (moved bool) {
 	mask := len(w.ring) - 1
 	last := ""
-	for w.n > 0 {
+	for w.entries > 0 {
 		e := &w.ring[w.head]
+		k := e.count - e.off
 		if e.lane != skipped {
 			c := &w.lanes[e.lane]
 			if c.done == 0 {
 				break // the lane's oldest unfinished record
 			}
-			c.done--
+			k = min(k, c.done)
+			c.done -= k
 		}
-		if e.seq != "" {
-			last = e.seq
+		if s := e.lastSeq(e.off, e.off+k); s != "" {
+			last = s
+		}
+		e.off += k
+		w.n -= k
+		if e.off < e.count {
+			break // the lane's next record, in this run, is unfinished
 		}
 		*e = entry{} // retain nothing behind the watermark
 		w.head = (w.head + 1) & mask
-		w.n--
+		w.entries--
 	}
 	return w.moveLocked(last)
 }
@@ -227,13 +258,14 @@ func (w *Watermark) moveLocked(seq string) bool {
 // pushLocked appends e to the window, doubling the ring when it is full.
 // w.mu must be held.
 func (w *Watermark) pushLocked(e entry) {
-	if w.n == len(w.ring) {
+	if w.entries == len(w.ring) {
 		ring := make([]entry, max(16, 2*len(w.ring)))
 		// Copy the window in order to the front of the new ring.
 		k := copy(ring, w.ring[w.head:])
 		copy(ring[k:], w.ring[:w.head])
 		w.ring, w.head = ring, 0
 	}
-	w.ring[(w.head+w.n)&(len(w.ring)-1)] = e
-	w.n++
+	w.ring[(w.head+w.entries)&(len(w.ring)-1)] = e
+	w.entries++
+	w.n += e.count
 }

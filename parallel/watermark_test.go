@@ -311,17 +311,26 @@ func TestRegisterEachIsRegister(t *testing.T) {
 	open := make([]int, 3)
 	next := 0
 	for step := range 3000 {
-		if r.IntN(2) == 0 {
-			lane, n := r.IntN(len(open)), r.IntN(6)
+		switch op := r.IntN(5); {
+		case op < 2:
+			lane, n := r.IntN(len(open)), r.IntN(40)
 			seqs := make([]string, n)
 			for i := range seqs {
-				seqs[i] = fmt.Sprintf("%08d", next)
+				if r.IntN(4) > 0 { // a quarter share their aggregate's "" number
+					seqs[i] = fmt.Sprintf("%08d", next)
+				}
 				next++
 				one.Register(lane, seqs[i])
 			}
 			each.RegisterEach(lane, n, func(i int) string { return seqs[i] })
 			open[lane] += n
-		} else {
+		case op == 2:
+			seq := fmt.Sprintf("%08d", next)
+			next++
+			if m1, m2 := one.Skip(seq), each.Skip(seq); m1 != m2 {
+				t.Fatalf("step %d: Skip moved %v, RegisterEach's %v", step, m1, m2)
+			}
+		default:
 			lane := r.IntN(len(open))
 			k := r.IntN(open[lane] + 1)
 			if m1, m2 := one.Finish(lane, k), each.Finish(lane, k); m1 != m2 {
