@@ -195,21 +195,23 @@ func (b *Batcher[T]) AddOwned(now time.Time, items []T, sizes []int) {
 			b.carry, b.carrySizes = nil, nil
 		}
 		b.items, b.sizes, b.head = items[:len(items):len(items)], sizes[:len(sizes):len(sizes)], 0
-		for _, s := range sizes {
-			b.bytes += s
-		}
-		b.grow()
-		return
+	} else {
+		// A third array: rare enough (pages arrive after the previous one
+		// is mostly taken) to merge it by copying.
+		b.reserve(len(items))
+		b.items = append(b.items, items...)
+		b.sizes = append(b.sizes, sizes...)
 	}
-	// A third array: rare enough (pages arrive after the previous one is
-	// mostly taken) to merge it by copying.
-	b.reserve(len(items))
-	b.items = append(b.items, items...)
-	b.sizes = append(b.sizes, sizes...)
-	for _, s := range sizes {
-		b.bytes += s
-	}
+	b.bytes += sum(sizes)
 	b.grow()
+}
+
+func sum(s []int) int {
+	n := 0
+	for _, v := range s {
+		n += v
+	}
+	return n
 }
 
 // measure sizes the items appended from index old on, then grows the next
@@ -299,15 +301,11 @@ func (b *Batcher[T]) take(now time.Time, n int) []T {
 	case c == 0:
 		end := b.head + n
 		out = b.items[b.head:end:end]
-		for _, s := range b.sizes[b.head:end] {
-			b.bytes -= s
-		}
+		b.bytes -= sum(b.sizes[b.head:end])
 		b.head = end
 	case n <= c:
 		out = b.carry[:n:n]
-		for _, s := range b.carrySizes[:n] {
-			b.bytes -= s
-		}
+		b.bytes -= sum(b.carrySizes[:n])
 		b.carry, b.carrySizes = b.carry[n:], b.carrySizes[n:]
 		if len(b.carry) == 0 {
 			b.carry, b.carrySizes = nil, nil
@@ -318,12 +316,7 @@ func (b *Batcher[T]) take(now time.Time, n int) []T {
 		out = make([]T, n)
 		copy(out, b.carry)
 		copy(out[c:], b.items[b.head:b.head+k])
-		for _, s := range b.carrySizes {
-			b.bytes -= s
-		}
-		for _, s := range b.sizes[b.head : b.head+k] {
-			b.bytes -= s
-		}
+		b.bytes -= sum(b.carrySizes) + sum(b.sizes[b.head:b.head+k])
 		b.head += k
 		b.carry, b.carrySizes = nil, nil
 	}

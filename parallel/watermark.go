@@ -32,7 +32,8 @@ import (
 // particular a Checkpoint that starts after Finish returns accounts for the
 // records Finish finished. A Watermark must not be copied after first use.
 //
-// Each call is amortised O(1) per record and does not allocate once the
+// Each call is amortised O(1) per record, and Register, Skip and Finish do
+// not allocate (RegisterEach allocates one small run per call) once the
 // Watermark has grown to its largest window: the records between the
 // checkpoint and the newest registered record ([Watermark.Pending]). The
 // window is a ring of entries, one per record or one per RegisterEach run,
@@ -61,25 +62,41 @@ type Watermark struct {
 	asked uint64 // moves when Checkpoint was last called
 }
 
-// entry is one record in the window, or a run of count records of one lane
-// registered together, whose sequence numbers seqAt gives. off records of
-// it are passed already.
+// entry is one record in the window, or a run of records of one lane
+// registered together. A record costs an entry of three words, as before
+// runs existed; a run adds one small allocation per RegisterEach.
 type entry struct {
-	seq   string           // a single record's
-	seqAt func(int) string // a run's, or nil
-	lane  int              // or skipped
-	count int
-	off   int
+	seq  string // a single record's
+	run  *run   // or nil
+	lane int    // or skipped
 }
 
-// lastSeq returns the last non-empty sequence number among records
-// [from, to) of e, or "".
-func (e *entry) lastSeq(from, to int) string {
-	if e.seqAt == nil {
+// run is count records registered by one RegisterEach, whose sequence
+// numbers seqAt gives; off of them are passed already.
+type run struct {
+	seqAt      func(int) string
+	count, off int
+}
+
+// left returns how many records of e are not passed yet.
+func (e *entry) left() int {
+	if e.run == nil {
+		return 1
+	}
+	return e.run.count - e.run.off
+}
+
+// pass passes the next k records of e and returns the last non-empty
+// sequence number among them, or "".
+func (e *entry) pass(k int) string {
+	r := e.run
+	if r == nil {
 		return e.seq
 	}
-	for i := to - 1; i >= from; i-- {
-		if s := e.seqAt(i); s != "" {
+	from := r.off
+	r.off += k
+	for i := r.off - 1; i >= from; i-- {
+		if s := r.seqAt(i); s != "" {
 			return s
 		}
 	}
@@ -108,7 +125,7 @@ func (w *Watermark) Register(lane int, seq string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.openLaneLocked(lane, 1)
-	w.pushLocked(entry{seq: seq, lane: lane, count: 1})
+	w.pushLocked(entry{seq: seq, lane: lane}, 1)
 }
 
 // RegisterEach is Register(lane, seq(i)) for i from 0 to n-1, under one
@@ -123,7 +140,7 @@ func (w *Watermark) RegisterEach(lane, n int, seq func(i int) string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.openLaneLocked(lane, n)
-	w.pushLocked(entry{seqAt: seq, lane: lane, count: n})
+	w.pushLocked(entry{run: &run{seqAt: seq, count: n}, lane: lane}, n)
 }
 
 // openLaneLocked counts n more unfinished records on lane, growing lanes to
@@ -150,7 +167,7 @@ func (w *Watermark) Skip(seq string) (moved bool) {
 		// Nothing unfinished before it: pass it at once.
 		return w.moveLocked(seq)
 	}
-	w.pushLocked(entry{seq: seq, lane: skipped, count: 1})
+	w.pushLocked(entry{seq: seq, lane: skipped}, 1)
 	return false
 }
 
@@ -221,7 +238,8 @@ func (w *Watermark) advanceLocked() (moved bool) {
 	last := ""
 	for w.entries > 0 {
 		e := &w.ring[w.head]
-		k := e.count - e.off
+		left := e.left()
+		k := left
 		if e.lane != skipped {
 			c := &w.lanes[e.lane]
 			if c.done == 0 {
@@ -230,12 +248,11 @@ func (w *Watermark) advanceLocked() (moved bool) {
 			k = min(k, c.done)
 			c.done -= k
 		}
-		if s := e.lastSeq(e.off, e.off+k); s != "" {
+		if s := e.pass(k); s != "" {
 			last = s
 		}
-		e.off += k
 		w.n -= k
-		if e.off < e.count {
+		if k < left {
 			break // the lane's next record, in this run, is unfinished
 		}
 		*e = entry{} // retain nothing behind the watermark
@@ -255,9 +272,9 @@ func (w *Watermark) moveLocked(seq string) bool {
 	return true
 }
 
-// pushLocked appends e to the window, doubling the ring when it is full.
-// w.mu must be held.
-func (w *Watermark) pushLocked(e entry) {
+// pushLocked appends e, of n records, to the window, doubling the ring when
+// it is full. w.mu must be held.
+func (w *Watermark) pushLocked(e entry, n int) {
 	if w.entries == len(w.ring) {
 		ring := make([]entry, max(16, 2*len(w.ring)))
 		// Copy the window in order to the front of the new ring.
@@ -267,5 +284,5 @@ func (w *Watermark) pushLocked(e entry) {
 	}
 	w.ring[(w.head+w.entries)&(len(w.ring)-1)] = e
 	w.entries++
-	w.n += e.count
+	w.n += n
 }
