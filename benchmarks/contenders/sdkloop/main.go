@@ -1,99 +1,10 @@
 // Command sdkloop is the baseline contender: the plain aws-sdk-go-v2 loop
-// with no library around it. It lists the shards, takes a TRIM_HORIZON
-// iterator for each and calls GetRecords (Limit 10000) in a loop, one
-// goroutine per shard. A page that is empty or caught up
-// (MillisBehindLatest 0) is followed by a pause of -poll (200 ms), the same
-// pacing esmkit uses in the latency scenario; a full or behind page is
-// followed at once by the next call. A throttled call waits -poll and
-// retries with the same iterator; nothing is checkpointed.
+// of internal/sdkloop with no library around it.
 package main
 
 import (
-	"context"
-	"errors"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-	"golang.org/x/sync/errgroup"
-
 	"github.com/esmkit/esmkit/benchmarks/internal/harness"
+	"github.com/esmkit/esmkit/benchmarks/internal/sdkloop"
 )
 
-func main() { harness.Main("sdk-loop", start) }
-
-const limit = 10000
-
-func start(ctx context.Context, cfg harness.Config, rec *harness.Recorder) error {
-	client := harness.NewClient(cfg.Endpoint)
-	var shards []types.Shard
-	in := &kinesis.ListShardsInput{StreamName: aws.String(cfg.Stream)}
-	for {
-		out, err := client.ListShards(ctx, in)
-		if err != nil {
-			return err
-		}
-		shards = append(shards, out.Shards...)
-		if out.NextToken == nil {
-			break
-		}
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	for _, sh := range shards {
-		g.Go(func() error { return readShard(ctx, client, cfg, aws.ToString(sh.ShardId), rec) })
-	}
-	return g.Wait()
-}
-
-func readShard(ctx context.Context, client *kinesis.Client, cfg harness.Config, shardID string, rec *harness.Recorder) error {
-	it, err := client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-		StreamName:        aws.String(cfg.Stream),
-		ShardId:           aws.String(shardID),
-		ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
-	})
-	if err != nil {
-		return err
-	}
-	iter := it.ShardIterator
-	for iter != nil {
-		out, err := client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(limit)})
-		var throttled *types.ProvisionedThroughputExceededException
-		switch {
-		case errors.As(err, &throttled):
-			if !sleep(ctx, cfg.Poll) {
-				return ctx.Err()
-			}
-			continue
-		case err != nil:
-			return err
-		}
-		if rec.Latency() {
-			now := time.Now()
-			for i := range out.Records {
-				rec.Seen(now, out.Records[i].Data)
-			}
-		} else {
-			rec.Add(len(out.Records))
-		}
-		iter = out.NextShardIterator
-		if len(out.Records) < limit && aws.ToInt64(out.MillisBehindLatest) == 0 {
-			if !sleep(ctx, cfg.Poll) {
-				return ctx.Err()
-			}
-		}
-	}
-	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func main() { harness.Main("sdk-loop", sdkloop.Start(nil)) }

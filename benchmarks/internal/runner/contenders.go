@@ -42,6 +42,14 @@ var Contenders = []Contender{
 			"against an unthrottled endpoint is capped by design.",
 	},
 	{
+		Name: "sdk-convert",
+		Pkg:  "./contenders/sdkconvert",
+		Settings: "sdk-loop, plus converting every page into the []events.KinesisEventRecord a handler would get, with esmkit's own " +
+			"conversion (internal/event.ConvertPage: a fresh array per page, the page's eventIDs and partition keys copied into one " +
+			"string), then dropping it: no batching, no handler call, no checkpoint. A reference, not a consumer: the least a consumer " +
+			"that hands aws-lambda-go events to a handler must add to the raw loop, so its ratio to sdk-loop bounds esmkit-sdk's.",
+	},
+	{
 		Name:     "esmkit-sdk",
 		Pkg:      "./contenders/esmkitsdk",
 		Settings: "esmkit as above with esm.FastDecode(false): GetRecords decoded by the SDK's standard decoder instead of kinesisfast.",
