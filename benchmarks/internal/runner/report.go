@@ -214,8 +214,9 @@ func (r row) okCell() string {
 }
 
 // writeTargets checks the targets: esmkit ≥ 0.95× the SDK loop in
-// every throughput scenario (medians, and each round's ratio), and esmkit's
-// latency p50 within 10 % of half the poll interval, p99 within 10 % of it.
+// every throughput scenario (medians, each round's ratio, and CPU per
+// record), and esmkit's latency p50 within 10 % of half the poll interval,
+// p99 within 10 % of it.
 func (rep *Report) writeTargets(b *strings.Builder) {
 	o := rep.Options
 	b.WriteString("## Targets\n\n| target | measured | met |\n| --- | --- | --- |\n")
@@ -256,10 +257,18 @@ func (rep *Report) writeTargets(b *strings.Builder) {
 				sc.Name, name, want, r.rate/base.rate, strings.Join(perRound, ", "), yes(r.rate/base.rate >= want))
 		}
 		ratio("esmkit-sdk", 0.95)
+		if r, ok := rows["esmkit-sdk"]; ok && base.cpuUS > 0 && r.cpuUS > 0 {
+			// Throughput medians move by ±10 % on a shared machine; CPU per
+			// record, which both processes spend on the same cores, moves
+			// less and shows the overhead directly.
+			fmt.Fprintf(b, "| %s: esmkit-sdk ≥ 0.95× sdk-loop by CPU per record (cross-check) | %.3f× (%.2f vs %.2f µs/record) | %s |\n",
+				sc.Name, base.cpuUS/r.cpuUS, r.cpuUS, base.cpuUS, yes(base.cpuUS/r.cpuUS >= 0.95))
+		}
 		if r, ok := rows["sdk-convert"]; ok && r.rate > 0 {
-			line := fmt.Sprintf("| %s: sdk-convert (reference, not a target: the raw loop plus building the handler's events) | %.3f× sdk-loop", sc.Name, r.rate/base.rate)
+			line := fmt.Sprintf("| %s: sdk-convert (reference, not a target: the raw loop plus building the handler's events) | %.3f× sdk-loop (by CPU per record %.3f×)",
+				sc.Name, r.rate/base.rate, base.cpuUS/r.cpuUS)
 			if e, ok := rows["esmkit-sdk"]; ok {
-				line += fmt.Sprintf("; esmkit-sdk %.3f× sdk-convert", e.rate/r.rate)
+				line += fmt.Sprintf("; esmkit-sdk %.3f× sdk-convert (by CPU %.3f×)", e.rate/r.rate, r.cpuUS/e.cpuUS)
 			}
 			b.WriteString(line + " | – |\n")
 		}
