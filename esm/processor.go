@@ -361,8 +361,22 @@ func (p *processor) read(ctx context.Context, pages chan<- readPage, done chan<-
 	if p.pageIsQueue() {
 		size = sizeFunc(event.NewSizer(p.src))
 	}
+	// With the fast decoder, GetRecords decodes pages straight into event
+	// records; convert takes them instead of converting the SDK's records.
+	var ev *kinesisfast.EventPage
+	rctx := ctx
+	if p.m.cfg.fastDecode && p.m.consumer == nil {
+		ev = &kinesisfast.EventPage{StreamARN: p.src.StreamARN, Region: p.src.Region,
+			InvokeIdentityARN: p.src.InvokeIdentityARN, ShardID: p.src.ShardID}
+		rctx = kinesisfast.WithEventPage(ctx, ev)
+	}
 	for {
-		page, err := r.Next(ctx)
+		if ev != nil {
+			// Filled from here on means filled by this Next's last
+			// successful call, which is the page it returns.
+			ev.Records, ev.Filled = nil, false
+		}
+		page, err := r.Next(rctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -381,7 +395,7 @@ func (p *processor) read(ctx context.Context, pages chan<- readPage, done chan<-
 		bo.Reset()
 		// Empty pages are handed over too: they carry MillisBehindLatest
 		// and count as polls.
-		rp := p.convert(page, size) // page is dead from here on
+		rp := p.convert(page, ev, size) // page is dead from here on
 		select {
 		case pages <- rp:
 		case <-ctx.Done():
@@ -436,23 +450,31 @@ type readPage struct {
 
 // convert turns page's records into Lambda event records, once, sharing
 // Data, and measures each with size, if not nil, while it is in cache. It
-// runs on the reader's
-// goroutine, as soon as the page is read, so the SDK's records (several
-// objects each) are garbage at once instead of waiting, marked by every
-// collection, until run takes the page.
-func (p *processor) convert(page shard.Page, size func(*events.KinesisEventRecord) int) readPage {
+// takes the records the fast decoder built in ev, if it filled ev. It runs
+// on the reader's goroutine, as soon as the page is read, so the SDK's
+// records (several objects each) are garbage at once instead of waiting,
+// marked by every collection, until run takes the page.
+func (p *processor) convert(page shard.Page, ev *kinesisfast.EventPage, size func(*events.KinesisEventRecord) int) readPage {
 	rp := readPage{Page: page}
 	rp.Records = nil
 	if len(page.Records) == 0 {
 		return rp
 	}
-	rp.events = make([]events.KinesisEventRecord, len(page.Records))
+	decoded := ev != nil && ev.Filled && len(ev.Records) == len(page.Records)
+	if decoded {
+		rp.events = ev.Records
+		ev.Records = nil
+	} else {
+		rp.events = make([]events.KinesisEventRecord, len(page.Records))
+	}
 	if size != nil {
 		rp.sizes = make([]int, len(page.Records))
 	}
 	for i := 0; i < len(rp.events); i += convertChunk {
 		j := min(i+convertChunk, len(rp.events))
-		event.ConvertPage(rp.events[i:j], p.src, page.Records[i:j])
+		if !decoded {
+			event.ConvertPage(rp.events[i:j], p.src, page.Records[i:j])
+		}
 		for k := i; size != nil && k < j; k++ {
 			rp.sizes[k] = size(&rp.events[k])
 		}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
@@ -673,29 +674,8 @@ type page struct {
 
 // build runs pass 2: it allocates the page's memory and fills out. It
 // reports false if a Data value is not valid base64. ev, if not nil, is
-// filled too.
+// filled too, straight from the tape (see buildEvents).
 func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
-	n := len(t.recs)
-	strTotal := t.strTotal
-	if ev != nil {
-		for i := range t.recs {
-			strTotal += len(ev.ShardID) + 1 + t.recs[i].seq.len()
-		}
-	}
-	// The arenas are written only here, before any string or slice over
-	// them is returned; afterwards nothing writes them, which makes the
-	// strings made with unsafe.String immutable as Go requires.
-	arena := make([]byte, 0, strTotal)
-	str := func(s span) string {
-		b := t.bytesOf(s)
-		if len(b) == 0 {
-			return ""
-		}
-		at := len(arena)
-		arena = append(arena, b...)
-		return unsafe.String(&arena[at], len(b))
-	}
-
 	pg := &page{}
 	out := &pg.out
 	if t.hasMillis {
@@ -716,24 +696,37 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 		}
 		return out, true
 	}
+	if ev != nil {
+		recs, ok := t.buildEvents(ev)
+		out.Records = recs
+		return out, ok
+	}
 
+	n := len(t.recs)
+	// The arena is written only here, before any string over it is
+	// returned; afterwards nothing writes it, which makes the strings made
+	// with unsafe.String immutable as Go requires.
+	arena := make([]byte, 0, t.strTotal)
+	str := func(s span) string {
+		b := t.bytesOf(s)
+		if len(b) == 0 {
+			return ""
+		}
+		at := len(arena)
+		arena = append(arena, b...)
+		return unsafe.String(&arena[at], len(b))
+	}
 	recs := make([]types.Record, n)
 	stores := make([]store, n)
-	var data []byte
-	left := t.dataTotal
+	d := dataBlocks{left: t.dataTotal}
 	for i := range t.recs {
 		tr, r, st := &t.recs[i], &recs[i], &stores[i]
 		if tr.has&hasData != 0 {
-			n := int(tr.dataLen)
-			if data == nil || len(data) < n { // nil: empty Data is not nil, as the SDK's
-				data = make([]byte, max(n, min(left, dataChunk)))
-			}
-			m, err := decodeBase64(data, t.body[tr.data.off:tr.data.end])
-			if err != nil || m != n {
+			b, ok := d.decode(t, tr)
+			if !ok {
 				return nil, false
 			}
-			r.Data, data = data[:n:n], data[n:]
-			left -= n
+			r.Data = b
 		}
 		if tr.has&hasSeq != 0 {
 			st.seq = str(tr.seq)
@@ -754,14 +747,130 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 		}
 	}
 	out.Records = recs
-	if ev != nil {
-		ev.fill(recs, func(seq string) string {
-			at := len(arena)
-			arena = append(arena, ev.ShardID...)
-			arena = append(arena, ':')
-			arena = append(arena, seq...)
-			return unsafe.String(&arena[at], len(arena)-at)
-		})
-	}
 	return out, true
+}
+
+// dataBlocks hands out records' Data, decoded into dataChunk blocks.
+type dataBlocks struct {
+	block []byte
+	left  int // decoded bytes of the records not yet given theirs
+}
+
+// decode decodes tr's Data into the current block, or a new one, and
+// returns it as a full slice expression. It reports false for invalid
+// base64.
+func (d *dataBlocks) decode(t *tape, tr *tapeRecord) ([]byte, bool) {
+	n := int(tr.dataLen)
+	if d.block == nil || len(d.block) < n { // nil: empty Data is not nil, as the SDK's
+		d.block = make([]byte, max(n, min(d.left, dataChunk)))
+	}
+	m, err := decodeBase64(d.block, t.body[tr.data.off:tr.data.end])
+	if err != nil || m != n {
+		return nil, false
+	}
+	b := d.block[:n:n]
+	d.block = d.block[n:]
+	d.left -= n
+	return b, true
+}
+
+// eventChunk is how many event records share one block of strings, so
+// that a record a handler keeps holds its neighbours' strings, not its
+// whole page's.
+const eventChunk = 128
+
+// buildEvents makes ev.Records straight from the tape, and the output's
+// records from them: each types.Record's pointers lead into its event
+// record's fields and both share Data. So a page costs one pass, one copy
+// of each string (a record's sequence number is the tail of its eventID)
+// and no per-record allocations, where building types.Records first and
+// converting them costs a second pass and a second copy. It reports false
+// if a Data value is not valid base64.
+func (t *tape) buildEvents(ev *EventPage) ([]types.Record, bool) {
+	n := len(t.recs)
+	evs := make([]events.KinesisEventRecord, n)
+	recs := make([]types.Record, n)
+	d := dataBlocks{left: t.dataTotal}
+	prefix := len(ev.ShardID) + 1
+	var arena []byte
+	for i := range t.recs {
+		if i%eventChunk == 0 {
+			// Each block is written only here, before any string over it
+			// is returned, and never after.
+			arena = make([]byte, 0, t.eventStrings(i, min(i+eventChunk, n), prefix))
+		}
+		tr, r, dst := &t.recs[i], &recs[i], &evs[i]
+		k := &dst.Kinesis
+		if tr.has&hasData != 0 {
+			b, ok := d.decode(t, tr)
+			if !ok {
+				return nil, false
+			}
+			r.Data, k.Data = b, b
+		}
+		at := len(arena)
+		arena = append(arena, ev.ShardID...)
+		arena = append(arena, ':')
+		if tr.has&hasSeq != 0 {
+			arena = append(arena, t.bytesOf(tr.seq)...)
+		}
+		dst.EventID = unsafe.String(&arena[at], len(arena)-at)
+		if tr.has&hasSeq != 0 {
+			k.SequenceNumber = dst.EventID[prefix:]
+			r.SequenceNumber = &k.SequenceNumber
+		}
+		if tr.has&hasKey != 0 {
+			if b := t.bytesOf(tr.key); len(b) > 0 {
+				at := len(arena)
+				arena = append(arena, b...)
+				k.PartitionKey = unsafe.String(&arena[at], len(b))
+			}
+			r.PartitionKey = &k.PartitionKey
+		}
+		if tr.has&hasTime != 0 {
+			k.ApproximateArrivalTimestamp.Time = time.Unix(0, tr.nanos).UTC()
+			r.ApproximateArrivalTimestamp = &k.ApproximateArrivalTimestamp.Time
+		}
+		if tr.has&hasEnc != 0 {
+			if r.EncryptionType = intern(t.bytesOf(tr.enc)); r.EncryptionType == "" {
+				if b := t.bytesOf(tr.enc); len(b) > 0 {
+					at := len(arena)
+					arena = append(arena, b...)
+					r.EncryptionType = types.EncryptionType(unsafe.String(&arena[at], len(b)))
+				}
+			}
+			if r.EncryptionType != "" && r.EncryptionType != types.EncryptionTypeNone {
+				k.EncryptionType = string(r.EncryptionType)
+			}
+		}
+		dst.AwsRegion = ev.Region
+		dst.EventName = eventName
+		dst.EventSource = eventSource
+		dst.EventSourceArn = ev.StreamARN
+		dst.EventVersion = eventVersion
+		dst.InvokeIdentityArn = ev.InvokeIdentityARN
+		k.KinesisSchemaVersion = kinesisSchemaVersion
+	}
+	ev.Records, ev.Filled = evs, true
+	return recs, true
+}
+
+// eventStrings is the size of the string block of records [i, j) for
+// buildEvents.
+func (t *tape) eventStrings(i, j, prefix int) int {
+	n := 0
+	for ; i < j; i++ {
+		tr := &t.recs[i]
+		n += prefix
+		if tr.has&hasSeq != 0 {
+			n += tr.seq.len()
+		}
+		if tr.has&hasKey != 0 {
+			n += tr.key.len()
+		}
+		if tr.has&hasEnc != 0 && !isInterned(t, hasEnc, tr.enc) {
+			n += tr.enc.len()
+		}
+	}
+	return n
 }

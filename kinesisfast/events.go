@@ -9,8 +9,15 @@ import (
 
 // An EventPage asks GetRecords, on a client with [AddDecoder] installed, to
 // also return the page as Lambda event records, exactly as esmkit's
-// internal/event.Convert builds them but with every eventID in the page's
-// string arena instead of one allocation per record.
+// internal/event.Convert builds them. The decoder builds them straight from
+// the response: a record's eventID, sequence number (the eventID's tail) and
+// partition key are one copy of the bytes, in a block shared by 128
+// neighbouring records, and the output's types.Records point into the event
+// records' fields (SequenceNumber, PartitionKey, ApproximateArrivalTimestamp)
+// and share their Data, so neither may be modified while the other is in
+// use. A page costs a few allocations, not one per record. Where the SDK's
+// decoder decodes the response instead (see the package doc), the records
+// are converted from its output, with one allocation per record.
 //
 // Set the input fields and pass the page with [WithEventPage]. Each
 // successful GetRecords call made with that context overwrites the output

@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/kinesisfast"
 )
 
@@ -34,7 +37,8 @@ var errorCases = []struct {
 //   - outputs equal by reflect.DeepEqual, ResultMetadata aside.
 //
 // And where the fast decoder alone accepts a 2xx body, its output is that
-// output, and an EventPage filled with it matches one filled by the SDK path.
+// output, and an EventPage filled with it matches one filled by the SDK path
+// and what internal/event.Convert makes of the SDK's output.
 func FuzzGetRecords(f *testing.F) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range 40 {
@@ -82,6 +86,15 @@ func FuzzGetRecords(f *testing.F) {
 		}
 		if !reflect.DeepEqual(ev2.Records, ev.Records) {
 			t.Fatalf("EventPage: got %+v, want %+v", ev2.Records, ev.Records)
+		}
+		// And those are the records Convert makes from the SDK's output.
+		src := event.Source{Region: ev.Region, ShardID: ev.ShardID}
+		want := make([]events.KinesisEventRecord, len(sdk.out.Records))
+		for i := range want {
+			event.Convert(&want[i], &src, &sdk.out.Records[i])
+		}
+		if !reflect.DeepEqual(ev2.Records, want) {
+			t.Fatalf("EventPage: got %+v, want Convert's %+v", ev2.Records, want)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -205,6 +206,48 @@ func TestEventPage(t *testing.T) {
 	c := &canned{status: 400, body: []byte(`{"__type":"ExpiredIteratorException"}`)}
 	if res := call(kinesisfast.WithEventPage(context.Background(), ev), newClient(c, true)); res.err == nil || ev.Filled || ev.Records != nil {
 		t.Fatalf("got error %v, Filled %v, %d records; want an error and a cleared page", res.err, ev.Filled, len(ev.Records))
+	}
+}
+
+// TestEventPageCopiesStringsOnce checks that the fast decoder builds an
+// EventPage's records straight from the body: a record's sequence number is
+// the tail of its eventID, the output's records point into the event
+// records instead of holding copies of their own, and a page of 1,000
+// records costs a few allocations, not one or more per record.
+func TestEventPageCopiesStringsOnce(t *testing.T) {
+	g := &gen{rng: rand.New(rand.NewPCG(7, 8)), size: func(*rand.Rand) int { return 100 }}
+	body := g.body(1000)
+	ev := &kinesisfast.EventPage{ShardID: "shardId-000000000003", Region: "eu-west-1"}
+	out, ok := kinesisfast.DecodeFast(body, ev)
+	if !ok || !ev.Filled || len(ev.Records) != 1000 || len(out.Records) != 1000 {
+		t.Fatalf("decoded %v, filled %v, %d event records, %d records; want 1,000 of each", ok, ev.Filled, len(ev.Records), len(out.Records))
+	}
+	for i := range ev.Records {
+		e, r := &ev.Records[i], &out.Records[i]
+		k := &e.Kinesis
+		if tail := unsafe.StringData(e.EventID[len(ev.ShardID)+1:]); unsafe.StringData(k.SequenceNumber) != tail {
+			t.Fatalf("record %d: sequence number is not the tail of eventID %q", i, e.EventID)
+		}
+		if r.SequenceNumber != &k.SequenceNumber || r.PartitionKey != &k.PartitionKey ||
+			r.ApproximateArrivalTimestamp != &k.ApproximateArrivalTimestamp.Time || unsafe.SliceData(r.Data) != unsafe.SliceData(k.Data) {
+			t.Fatalf("record %d: the output's record does not point into its event record", i)
+		}
+	}
+	decode := func(withEvents bool) float64 {
+		return testing.AllocsPerRun(10, func() {
+			var e *kinesisfast.EventPage
+			if withEvents {
+				e = &kinesisfast.EventPage{ShardID: ev.ShardID, Region: ev.Region}
+			}
+			if _, ok := kinesisfast.DecodeFast(body, e); !ok {
+				t.Fatal("not decoded")
+			}
+		})
+	}
+	// The event records add their array and the EventPage, and their 8
+	// string blocks replace the page's one arena and its array of values.
+	if plain, with := decode(false), decode(true); with-plain > 10 {
+		t.Errorf("decoding 1,000 records: %.0f allocations with an EventPage, %.0f without; want at most 10 more", with, plain)
 	}
 }
 
