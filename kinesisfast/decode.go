@@ -112,6 +112,11 @@ type parser struct {
 	b   []byte
 	i   int
 	rec *tapeRecord // record being parsed
+
+	// The last ApproximateArrivalTimestamp token converted, and its value.
+	timeTok   []byte
+	timeNanos int64
+	hasTime   bool
 }
 
 func (p *parser) ws() {
@@ -295,10 +300,18 @@ func (p *parser) recordMember(key []byte) bool {
 		if !ok {
 			return false
 		}
-		nanos, ok := epochNanos(p.b[start:end])
-		r.nanos = nanos
+		// Records read together mostly share their arrival time (it has
+		// milliseconds), and converting it is costlier than comparing.
+		if tok := p.b[start:end]; !p.hasTime || !bytes.Equal(tok, p.timeTok) {
+			nanos, ok := epochNanos(tok)
+			if !ok {
+				return false
+			}
+			p.timeTok, p.timeNanos, p.hasTime = tok, nanos, true
+		}
+		r.nanos = p.timeNanos
 		r.has |= hasTime
-		return ok
+		return true
 	}
 	return p.skip(0)
 }

@@ -165,6 +165,8 @@ type gen struct {
 	size  func(*rand.Rand) int // Data size
 	child bool                 // may add ChildShards
 	odd   bool                 // nulls, unknown members, escapes, whitespace
+
+	lastTime string
 }
 
 func (g *gen) body(n int) []byte {
@@ -247,6 +249,15 @@ func (g *gen) record(b *bytes.Buffer, i int) {
 }
 
 func (g *gen) time() string {
+	// Records put together share their arrival time: half repeat the last.
+	if g.lastTime != "" && g.rng.IntN(2) == 0 {
+		return g.lastTime
+	}
+	g.lastTime = g.newTime()
+	return g.lastTime
+}
+
+func (g *gen) newTime() string {
 	ms := 1_700_000_000_000 + g.rng.Int64N(1e11)
 	if !g.odd {
 		return fmt.Sprintf("%d.%03dE9", ms/1e12, ms%1e12) // as the service writes it: 1.700000000123E9
