@@ -716,19 +716,8 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 	}
 
 	n := len(t.recs)
-	// The arena is written only here, before any string over it is
-	// returned; afterwards nothing writes it, which makes the strings made
-	// with unsafe.String immutable as Go requires.
-	arena := make([]byte, 0, t.strTotal)
-	str := func(s span) string {
-		b := t.bytesOf(s)
-		if len(b) == 0 {
-			return ""
-		}
-		at := len(arena)
-		arena = append(arena, b...)
-		return unsafe.String(&arena[at], len(b))
-	}
+	arena := newArena(t.strTotal)
+	str := func(s span) string { return arena.str(t.bytesOf(s)) }
 	recs := make([]types.Record, n)
 	stores := make([]store, n)
 	d := dataBlocks{left: t.dataTotal}
@@ -761,6 +750,33 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 	}
 	out.Records = recs
 	return out, true
+}
+
+// arena hands out strings copied into one block of the size it was made
+// with. The block is written only before a string over it is returned, and
+// never after, which makes the strings made with unsafe.String immutable as
+// Go requires.
+type arena struct{ b []byte }
+
+func newArena(size int) arena { return arena{b: make([]byte, 0, size)} }
+
+// str returns a copy of b in the arena.
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	at := len(a.b)
+	a.b = append(a.b, b...)
+	return unsafe.String(&a.b[at], len(b))
+}
+
+// eventID returns shardID + ":" + seq, copied into the arena.
+func (a *arena) eventID(shardID string, seq []byte) string {
+	at := len(a.b)
+	a.b = append(a.b, shardID...)
+	a.b = append(a.b, ':')
+	a.b = append(a.b, seq...)
+	return unsafe.String(&a.b[at], len(a.b)-at)
 }
 
 // dataBlocks hands out records' Data, decoded into dataChunk blocks.
@@ -805,12 +821,10 @@ func (t *tape) buildEvents(ev *EventPage) ([]types.Record, bool) {
 	recs := make([]types.Record, n)
 	d := dataBlocks{left: t.dataTotal}
 	prefix := len(ev.ShardID) + 1
-	var arena []byte
+	var a arena
 	for i := range t.recs {
 		if i%eventChunk == 0 {
-			// Each block is written only here, before any string over it
-			// is returned, and never after.
-			arena = make([]byte, 0, t.eventStrings(i, min(i+eventChunk, n), prefix))
+			a = newArena(t.eventStrings(i, min(i+eventChunk, n), prefix))
 		}
 		tr, r, dst := &t.recs[i], &recs[i], &evs[i]
 		k := &dst.Kinesis
@@ -821,23 +835,17 @@ func (t *tape) buildEvents(ev *EventPage) ([]types.Record, bool) {
 			}
 			r.Data, k.Data = b, b
 		}
-		at := len(arena)
-		arena = append(arena, ev.ShardID...)
-		arena = append(arena, ':')
+		var seq []byte
 		if tr.has&hasSeq != 0 {
-			arena = append(arena, t.bytesOf(tr.seq)...)
+			seq = t.bytesOf(tr.seq)
 		}
-		dst.EventID = unsafe.String(&arena[at], len(arena)-at)
+		dst.EventID = a.eventID(ev.ShardID, seq)
 		if tr.has&hasSeq != 0 {
 			k.SequenceNumber = dst.EventID[prefix:]
 			r.SequenceNumber = &k.SequenceNumber
 		}
 		if tr.has&hasKey != 0 {
-			if b := t.bytesOf(tr.key); len(b) > 0 {
-				at := len(arena)
-				arena = append(arena, b...)
-				k.PartitionKey = unsafe.String(&arena[at], len(b))
-			}
+			k.PartitionKey = a.str(t.bytesOf(tr.key))
 			r.PartitionKey = &k.PartitionKey
 		}
 		if tr.has&hasTime != 0 {
@@ -846,11 +854,7 @@ func (t *tape) buildEvents(ev *EventPage) ([]types.Record, bool) {
 		}
 		if tr.has&hasEnc != 0 {
 			if r.EncryptionType = intern(t.bytesOf(tr.enc)); r.EncryptionType == "" {
-				if b := t.bytesOf(tr.enc); len(b) > 0 {
-					at := len(arena)
-					arena = append(arena, b...)
-					r.EncryptionType = types.EncryptionType(unsafe.String(&arena[at], len(b)))
-				}
+				r.EncryptionType = types.EncryptionType(a.str(t.bytesOf(tr.enc)))
 			}
 			if r.EncryptionType != "" && r.EncryptionType != types.EncryptionTypeNone {
 				k.EncryptionType = string(r.EncryptionType)
