@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/esmkit/esmkit/esm"
+	"github.com/esmkit/esmkit/internal/event"
 	"github.com/esmkit/esmkit/internal/testserver"
 	"github.com/esmkit/esmkit/kinesistest"
 )
@@ -60,6 +61,49 @@ func TestFastDecodeDeliversTheSameEvents(t *testing.T) {
 		if got := seen[true][id]; got != want {
 			t.Errorf("record %s:\nfast %s\nSDK  %s", id, got, want)
 		}
+	}
+}
+
+// TestFastDecodeKeepsThePayloadLimit reads records of 1 MiB through a real
+// client, with either decoder: the fast one measures records as it decodes
+// them, and the 6 MB limit must cut the batches where the SDK path does.
+func TestFastDecodeKeepsThePayloadLimit(t *testing.T) {
+	kc := kinesistest.New()
+	srv := kinesistest.NewServer(kc)
+	defer srv.Close()
+	api := testserver.KinesisClient(t, srv.URL)
+	arn := createStream(t, api, "big", 1)
+	recs := make([]rec, 10)
+	for i := range recs {
+		data := make([]byte, 1<<20-1)
+		copy(data, fmt.Sprint(i))
+		recs[i] = rec{Key: "k", Data: string(data)}
+	}
+	put(t, api, "big", recs)
+	for _, fast := range []bool{false, true} {
+		c := newCollector(len(recs))
+		var mu sync.Mutex
+		var maxPayload int
+		c.onBatch = func(ev events.KinesisEvent) {
+			b, _ := json.Marshal(ev)
+			mu.Lock()
+			defer mu.Unlock()
+			maxPayload = max(maxPayload, len(b))
+		}
+		stop := run(t, newMapping(t, api, arn, c.handle, esm.StartingPosition(esm.TrimHorizon), esm.BatchSize(100),
+			esm.FastDecode(fast), esm.Name(fmt.Sprint("big-", fast))))
+		c.wait(t, time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		// 1 MiB of data is about 1.4 MB of base64: four fit in 6 MB.
+		if got := fmt.Sprint(c.batchSizes()); got != "[4 4 2]" {
+			t.Errorf("fast %v: batch sizes %s, want [4 4 2]", fast, got)
+		}
+		if maxPayload > event.MaxPayload {
+			t.Errorf("fast %v: largest payload %d bytes, want <= %d", fast, maxPayload, event.MaxPayload)
+		}
+		checkExactlyOnceInOrder(t, c.records(), recs)
 	}
 }
 

@@ -705,7 +705,7 @@ func (t *tape) build(ev *EventPage) (*kinesis.GetRecordsOutput, bool) {
 	}
 	if !t.hasRecords {
 		if ev != nil {
-			ev.fill(nil, nil)
+			ev.fill(nil)
 		}
 		return out, true
 	}

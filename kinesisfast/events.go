@@ -59,12 +59,9 @@ const (
 	kinesisSchemaVersion = "1.0"
 )
 
-// fill sets ev.Records from recs. eventID builds "<shard>:<seq>"; nil means
-// plain concatenation (one allocation per record).
-func (ev *EventPage) fill(recs []types.Record, eventID func(seq string) string) {
-	if eventID == nil {
-		eventID = func(seq string) string { return ev.ShardID + ":" + seq }
-	}
+// fill sets ev.Records from recs, with one allocation per record for its
+// eventID: it serves responses the SDK's decoder decoded.
+func (ev *EventPage) fill(recs []types.Record) {
 	ev.Records = make([]events.KinesisEventRecord, len(recs))
 	ev.Filled = true
 	for i := range recs {
@@ -77,7 +74,7 @@ func (ev *EventPage) fill(recs []types.Record, eventID func(seq string) string) 
 			key = *r.PartitionKey
 		}
 		dst.AwsRegion = ev.Region
-		dst.EventID = eventID(seq)
+		dst.EventID = ev.ShardID + ":" + seq
 		dst.EventName = eventName
 		dst.EventSource = eventSource
 		dst.EventSourceArn = ev.StreamARN

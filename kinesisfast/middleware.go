@@ -149,7 +149,7 @@ func (m *decoder) delegate(ctx context.Context, in middleware.DeserializeInput,
 	out, md, err = m.sdk.HandleDeserialize(ctx, in, replay)
 	if ev != nil && err == nil {
 		if res, ok := out.Result.(*kinesis.GetRecordsOutput); ok {
-			ev.fill(res.Records, nil)
+			ev.fill(res.Records)
 		}
 	}
 	return out, md, err
