@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/esmkit/esmkit/esm"
 	"github.com/esmkit/esmkit/internal/event"
@@ -19,14 +20,20 @@ import (
 	"github.com/esmkit/esmkit/kinesistest"
 )
 
+// overHTTP serves a fresh kinesistest over HTTP until the test ends, and
+// returns it and a real *kinesis.Client pointed at it.
+func overHTTP(t *testing.T) (*kinesistest.Client, *kinesis.Client) {
+	kc := kinesistest.New()
+	srv := kinesistest.NewServer(kc)
+	t.Cleanup(srv.Close)
+	return kc, testserver.KinesisClient(t, srv.URL)
+}
+
 // TestFastDecodeDeliversTheSameEvents runs the same stream, served over
 // HTTP by kinesistest, through a real *kinesis.Client with the SDK's
 // decoder and with FastDecode: the handler gets identical events.
 func TestFastDecodeDeliversTheSameEvents(t *testing.T) {
-	kc := kinesistest.New()
-	srv := kinesistest.NewServer(kc)
-	defer srv.Close()
-	api := testserver.KinesisClient(t, srv.URL)
+	_, api := overHTTP(t)
 	arn := createStream(t, api, "fast", 2)
 	recs := makeRecs("f", 500, 20)
 	recs = append(recs, rec{Key: "ünïcode <&>", Data: "\x00\xff binary"}, rec{Key: "k", Data: ""})
@@ -65,13 +72,11 @@ func TestFastDecodeDeliversTheSameEvents(t *testing.T) {
 }
 
 // TestFastDecodeKeepsThePayloadLimit reads records of 1 MiB through a real
-// client, with either decoder: the fast one measures records as it decodes
-// them, and the 6 MB limit must cut the batches where the SDK path does.
+// client, with either decoder: the event records the fast decoder builds
+// itself must be measured as converted ones are, so that the 6 MB limit
+// cuts the batches where it does on the SDK path.
 func TestFastDecodeKeepsThePayloadLimit(t *testing.T) {
-	kc := kinesistest.New()
-	srv := kinesistest.NewServer(kc)
-	defer srv.Close()
-	api := testserver.KinesisClient(t, srv.URL)
+	_, api := overHTTP(t)
 	arn := createStream(t, api, "big", 1)
 	recs := make([]rec, 10)
 	for i := range recs {
@@ -119,10 +124,7 @@ func TestReadPagesAreReleased(t *testing.T) {
 }
 
 func testPagesReleased(t *testing.T, fast bool) {
-	kc := kinesistest.New()
-	srv := kinesistest.NewServer(kc)
-	defer srv.Close()
-	api := testserver.KinesisClient(t, srv.URL)
+	kc, api := overHTTP(t)
 	arn, err := kc.AddStream("mem", 1)
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,9 @@
 // returns, and records' Data are decoded into 32 KiB blocks shared by
 // neighbouring records (a record's Data is a full slice expression, so
 // appending to it copies). Keeping a record keeps its block and its page's
-// string arena alive, not the whole page. NextShardIterator is allocated on
+// string arena alive, not the whole page; with an [EventPage], the strings
+// are in blocks of 128 records instead, and keeping an event record keeps
+// its page's event array and its own blocks. NextShardIterator is allocated on
 // its own: the next call's input holds it, and that call's output reaches
 // its input, so an iterator inside a page would keep every earlier page
 // alive.

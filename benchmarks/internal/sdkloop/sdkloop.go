@@ -28,11 +28,11 @@ const limit = 10000
 // nil, is called with every page's records before they are counted.
 func Start(page func(*event.Source, []types.Record)) func(context.Context, harness.Config, *harness.Recorder) error {
 	return func(ctx context.Context, cfg harness.Config, rec *harness.Recorder) error {
-		return start(ctx, cfg, rec, page)
+		return run(ctx, cfg, rec, page)
 	}
 }
 
-func start(ctx context.Context, cfg harness.Config, rec *harness.Recorder, page func(*event.Source, []types.Record)) error {
+func run(ctx context.Context, cfg harness.Config, rec *harness.Recorder, page func(*event.Source, []types.Record)) error {
 	client := harness.NewClient(cfg.Endpoint)
 	var shards []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: aws.String(cfg.Stream)}
